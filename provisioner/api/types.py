@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,7 @@ class ExtraFieldDef:
 
 
 @dataclass(frozen=True, slots=True)
-class Page[T]:
+class Page(Generic[T]):
     items: list[T]
     total_count: int
     offset: int
