@@ -190,6 +190,21 @@ def load_config(path: Path | None, *, environ: dict[str, str] | None = None) -> 
                 value = Path(value)
             sections[section] = replace(sections[section], **{key: value})
 
+    jobs_table = raw.get("jobs", {}) if isinstance(raw.get("jobs"), dict) else {}
+    inbox_given = "inbox" in jobs_table or bool(env.get("PROVISIONER_INBOX"))
+    jobs = sections["jobs"]
+    if not inbox_given:
+        jobs = replace(jobs, inbox=jobs.jobs_dir / "inbox")
+    if path is not None:
+        # Relative paths in a configuration file mean "next to the file", so a
+        # crontab line works from any working directory.
+        base = path.parent
+        jobs = replace(jobs, jobs_dir=base / jobs.jobs_dir, inbox=base / jobs.inbox)
+        token_file = sections["api"].token_file
+        if token_file is not None:
+            sections["api"] = replace(sections["api"], token_file=base / token_file)
+    sections["jobs"] = jobs
+
     aliases = raw.get("headers", {})
     header_aliases = _check_aliases(aliases, problems)
     logging_table = raw.get("logging", {})

@@ -1,0 +1,553 @@
+"""The ``provisioner`` command: parse options, wire the stages, map errors to exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import signal
+import sys
+import traceback
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+import structlog
+
+from provisioner import __version__
+from provisioner.api.client import B2BClient
+from provisioner.config import Config, Secret, load_config, read_token
+from provisioner.dispatch import StopToken
+from provisioner.errors import (
+    ApiError,
+    AuthError,
+    InputFileError,
+    JobLockedError,
+    ProvisionerError,
+    StopBeforeSending,
+)
+from provisioner.exitcodes import ExitCode
+from provisioner.jobs import (
+    CORRECTIONS_DIR,
+    Job,
+    correction_seen,
+    file_sha256,
+    find_job,
+    list_jobs,
+    locked,
+    resolve_job_for_sheet,
+    store_correction,
+)
+from provisioner.journal import Journal
+from provisioner.logsetup import configure_logging
+from provisioner.report import read_job_marker
+from provisioner.model import RowOutcome
+from provisioner.runner import (
+    RunResult,
+    SheetOptions,
+    deadline_from,
+    exit_code_for,
+    offline_validate,
+    plan_sheet,
+    run_job,
+    stop_at,
+)
+
+T = TypeVar("T")
+log = structlog.get_logger("provisioner.cli")
+
+
+def fail(message: str, code: ExitCode) -> NoReturn:
+    click.echo(f"provisioner: {message}", err=True)
+    sys.exit(int(code))
+
+
+@contextlib.contextmanager
+def error_exits() -> Iterator[None]:
+    """Turn the provisioner's errors into a message and a documented exit code."""
+    try:
+        yield
+    except StopBeforeSending as exc:
+        fail(str(exc), ExitCode.INPUT_OR_CONFIG)
+    except JobLockedError as exc:
+        fail(str(exc), ExitCode.LOCKED)
+    except AuthError as exc:
+        fail(
+            f"{exc} Check PROVISIONER_AUTH_TOKEN and the store hash; the token needs "
+            "the B2B Edition scope set to modify.",
+            ExitCode.API_UNAVAILABLE,
+        )
+    except ApiError as exc:
+        fail(f"the B2B API is unavailable: {exc} Try again later.", ExitCode.API_UNAVAILABLE)
+    except ProvisionerError as exc:
+        fail(str(exc), ExitCode.INPUT_OR_CONFIG)
+    except KeyboardInterrupt:
+        fail("interrupted before anything was sent.", ExitCode.INTERRUPTED)
+    except (SystemExit, click.exceptions.Exit, click.ClickException):
+        raise
+    except Exception as exc:
+        # A bug: show where without local variables, which could hold the token.
+        summary = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8)
+        log.error("internal_error", error=type(exc).__name__, trace="".join(summary))
+        fail(
+            f"internal error ({type(exc).__name__}). This is a bug in provisioner; "
+            "the log above has the details. Nothing already recorded is lost: "
+            "re-run the same command to carry on.",
+            ExitCode.INTERNAL,
+        )
+
+
+def parse_until(value: str | None) -> dt.time | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.strptime(value, "%H:%M").time()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time like 06:30.") from None
+
+
+@contextlib.asynccontextmanager
+async def signal_stop(stop: StopToken) -> AsyncIterator[None]:
+    """Let SIGINT and SIGTERM stop new sends instead of killing the run."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.request, f"signal {signum.name}")
+            installed.append(signum)
+    try:
+        yield
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+@contextlib.contextmanager
+def api_target(config: Config, use_sandbox: bool) -> Iterator[tuple[Config, Secret]]:
+    """Yield the configuration and token to use: the store's, or an in-process sandbox."""
+    if not use_sandbox:
+        yield config, read_token(config)
+        return
+    from provisioner.sandbox import SandboxOptions, start_sandbox
+
+    options = SandboxOptions(state_file=config.jobs.jobs_dir / "sandbox-state.json")
+    with start_sandbox(options) as sandbox:
+        click.echo(f"Sandbox B2B API running at {sandbox.base_url}", err=True)
+        configured = config.with_api(base_url=sandbox.base_url, store_hash=options.store_hash)
+        yield configured, Secret(options.token)
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return asyncio.run(factory())
+
+
+class Progress:
+    """A progress bar on a terminal; nothing otherwise (the JSON log has each row)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        if not sys.stderr.isatty() or total == 0:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+        from rich.progress import Progress as RichProgress
+
+        self._bar = RichProgress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task("sending", total=total)
+
+    def advance(self, outcome: RowOutcome) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def setup(config_path: Path | None, *, log_level: str | None, personal: bool) -> Config:
+    config = load_config(config_path)
+    configure_logging(level=log_level or config.log_level)
+    if personal:
+        from dataclasses import replace
+
+        config = replace(config, log_personal_data=True)
+    return config
+
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TOML settings file (see config.example.toml). Default: built-in settings.",
+)
+SANDBOX_OPTION = click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run against a sandbox B2B API started inside this process, not the store.",
+)
+SHEET_ARGUMENT = click.argument(
+    "sheet_path", metavar="SHEET", type=click.Path(path_type=Path, dir_okay=False)
+)
+
+
+def sheet_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option(
+        "--sheet", "sheet_name", help="Name of the worksheet to read (XLSX)."
+    )(function)
+    function = click.option(
+        "--header-row", type=click.IntRange(min=1), help="Row number of the header row."
+    )(function)
+    function = click.option(
+        "--encoding", help="Text encoding of a CSV file, e.g. cp1252; default: detected."
+    )(function)
+    function = click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        help="Log detail on stderr and in the job log.",
+    )(function)
+    return function
+
+
+@click.group()
+@click.version_option(__version__, prog_name="provisioner")
+def main() -> None:
+    """Create BigCommerce B2B Edition Company users from a spreadsheet."""
+
+
+@main.command()
+@SHEET_ARGUMENT
+@CONFIG_OPTION
+@SANDBOX_OPTION
+@click.option(
+    "--results",
+    "results_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the results workbook here (the job folder always has a copy).",
+)
+@click.option("--mode", type=click.Choice(["bulk", "single"]), help="Override send.mode.")
+@click.option(
+    "--max-minutes", type=click.FloatRange(min=0), help="Stop sending after N minutes."
+)
+@click.option("--until", "until_text", metavar="HH:MM", help="Stop sending at this time.")
+@click.option(
+    "--log-personal-data", is_flag=True, help="Allow emails and names in the logs."
+)
+@sheet_options
+def run(
+    sheet_path: Path,
+    config_path: Path | None,
+    sandbox: bool,
+    results_path: Path | None,
+    mode: str | None,
+    max_minutes: float | None,
+    until_text: str | None,
+    log_personal_data: bool,
+    sheet_name: str | None,
+    header_row: int | None,
+    encoding: str | None,
+    log_level: str | None,
+) -> None:
+    """Create the users in SHEET and write the results workbook.
+
+    Re-running the same sheet resumes its job: rows already done are not sent again.
+    """
+    until = parse_until(until_text)
+    options = SheetOptions(sheet=sheet_name, header_row=header_row, encoding=encoding)
+    with error_exits():
+        config = setup(config_path, log_level=log_level, personal=log_personal_data)
+        if mode:
+            from dataclasses import replace
+
+            config = replace(config, send=replace(config.send, mode=mode))
+        job, resumed, correction = pick_job(config, sheet_path)
+        configure_logging(level=log_level or config.log_level, json_file=job.log_path)
+        click.echo(
+            f"{'Resuming' if resumed else 'Started'} job {job.job_id} in {job.path}",
+            err=True,
+        )
+        with api_target(config, sandbox) as (target, token):
+            configure_logging(
+                level=log_level or config.log_level,
+                json_file=job.log_path,
+                secrets=[token.reveal()],
+            )
+            result = run_async(
+                lambda: _run_one(
+                    target, token, job, options, results_path, max_minutes, until, correction
+                )
+            )
+    click.echo(result.summary_line())
+    if result.results is not None:
+        click.echo(f"Results: {results_path or result.results.xlsx}")
+    sys.exit(int(result.exit_code))
+
+
+def pick_job(config: Config, sheet_path: Path) -> tuple[Job, bool, Path | None]:
+    """Find the job for a sheet: its own, or the one a results workbook came from."""
+    if not sheet_path.is_file():
+        raise InputFileError(f"{sheet_path} does not exist or is not a file.")
+    try:
+        marker = read_job_marker(sheet_path)
+    except (OSError, ValueError, ProvisionerError):
+        marker = None
+    linked = find_job(config.jobs.jobs_dir, marker) if marker else None
+    if linked is not None and linked.input_path.exists():
+        sha256 = file_sha256(sheet_path)
+        if correction_seen(linked, sha256):
+            stored = next(
+                entry["file"]
+                for entry in linked.meta["corrections"]
+                if entry.get("sha256") == sha256
+            )
+            return linked, True, linked.path / CORRECTIONS_DIR / stored
+        return linked, True, store_correction(linked, sheet_path, move=False)
+    job, resumed = resolve_job_for_sheet(config.jobs.jobs_dir, sheet_path)
+    return job, resumed, None
+
+
+async def _run_one(
+    config: Config,
+    token: Secret,
+    job: Job,
+    options: SheetOptions,
+    results_path: Path | None,
+    max_minutes: float | None,
+    until: dt.time | None,
+    correction: Path | None,
+) -> RunResult:
+    stop = StopToken()
+    progress = Progress()
+    deadline = deadline_from(max_minutes, until)
+    timer = asyncio.create_task(stop_at(stop, deadline)) if deadline is not None else None
+    try:
+        async with signal_stop(stop), B2BClient.from_config(config, token) as api:
+            return await run_job(
+                api,
+                job,
+                config,
+                options,
+                stop=stop,
+                correction=correction,
+                copy_results_to=results_path,
+                on_outcome=progress.advance,
+                on_planned=progress.start,
+            )
+    finally:
+        progress.close()
+        if timer is not None:
+            timer.cancel()
+
+
+@main.command()
+@SHEET_ARGUMENT
+@CONFIG_OPTION
+@click.option(
+    "--results",
+    "results_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the annotated workbook. Default: SHEET-validation.xlsx here.",
+)
+@sheet_options
+def validate(
+    sheet_path: Path,
+    config_path: Path | None,
+    results_path: Path | None,
+    sheet_name: str | None,
+    header_row: int | None,
+    encoding: str | None,
+    log_level: str | None,
+) -> None:
+    """Check SHEET without contacting the store, and mark every bad cell.
+
+    Company, role and channel names are checked by `provisioner plan`, which reads
+    the store.
+    """
+    options = SheetOptions(sheet=sheet_name, header_row=header_row, encoding=encoding)
+    target = results_path or Path(f"{sheet_path.stem}-validation.xlsx")
+    with error_exits():
+        config = setup(config_path, log_level=log_level, personal=False)
+        result, sheet = offline_validate(sheet_path, config, options, target)
+        from provisioner.runner import describe_load
+
+        click.echo(describe_load(sheet), err=True)
+    click.echo(result.summary_line())
+    click.echo(f"Results: {target}")
+    sys.exit(int(result.exit_code))
+
+
+@main.command()
+@SHEET_ARGUMENT
+@CONFIG_OPTION
+@SANDBOX_OPTION
+@click.option(
+    "--results",
+    "results_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the plan workbook. Default: SHEET-plan.xlsx here.",
+)
+@sheet_options
+def plan(
+    sheet_path: Path,
+    config_path: Path | None,
+    sandbox: bool,
+    results_path: Path | None,
+    sheet_name: str | None,
+    header_row: int | None,
+    encoding: str | None,
+    log_level: str | None,
+) -> None:
+    """Show what `run` would do with SHEET, reading the store but creating nothing."""
+    options = SheetOptions(sheet=sheet_name, header_row=header_row, encoding=encoding)
+    target = results_path or Path(f"{sheet_path.stem}-plan.xlsx")
+    with error_exits():
+        config = setup(config_path, log_level=log_level, personal=False)
+        with api_target(config, sandbox) as (configured, token):
+            configure_logging(level=log_level or config.log_level, secrets=[token.reveal()])
+
+            async def go() -> RunResult:
+                async with B2BClient.from_config(configured, token) as api:
+                    return await plan_sheet(api, sheet_path, configured, options, target)
+
+            result = run_async(go)
+    click.echo(result.summary_line())
+    click.echo(f"Plan: {target}")
+    sys.exit(int(exit_code_for([result])))
+
+
+@main.command()
+@click.argument(
+    "path",
+    required=False,
+    default=Path("users-template.xlsx"),
+    type=click.Path(path_type=Path, dir_okay=False),
+)
+def template(path: Path) -> None:
+    """Write an XLSX template with the expected headers and an instructions sheet."""
+    from provisioner.template import write_template
+
+    with error_exits():
+        write_template(path)
+    click.echo(f"Template: {path}")
+
+
+@main.command()
+@CONFIG_OPTION
+@SANDBOX_OPTION
+@click.option(
+    "--max-minutes", type=click.FloatRange(min=0), help="Stop sending after N minutes."
+)
+@click.option("--until", "until_text", metavar="HH:MM", help="Stop sending at this time.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="Log detail on stderr and in the job logs.",
+)
+def nightly(
+    config_path: Path | None,
+    sandbox: bool,
+    max_minutes: float | None,
+    until_text: str | None,
+    log_level: str | None,
+) -> None:
+    """Process every sheet in the inbox, then retry earlier jobs' transient failures."""
+    from provisioner.nightly import NightlyResult, run_nightly
+
+    until = parse_until(until_text)
+    with error_exits():
+        config = setup(config_path, log_level=log_level, personal=False)
+        jobs_dir = config.jobs.jobs_dir
+        with locked(jobs_dir / "nightly.lock", what=f"The jobs folder {jobs_dir}"):
+            with api_target(config, sandbox) as (target, token):
+                level = log_level or config.log_level
+
+                def on_job(job: Job) -> None:
+                    configure_logging(
+                        level=level, json_file=job.log_path, secrets=[token.reveal()]
+                    )
+
+                configure_logging(level=level, secrets=[token.reveal()])
+
+                async def go() -> NightlyResult:
+                    stop = StopToken()
+                    deadline = deadline_from(max_minutes, until)
+                    timer = (
+                        asyncio.create_task(stop_at(stop, deadline))
+                        if deadline is not None
+                        else None
+                    )
+                    try:
+                        async with signal_stop(stop), B2BClient.from_config(
+                            target, token
+                        ) as api:
+                            return await run_nightly(api, target, stop=stop, on_job=on_job)
+                    finally:
+                        if timer is not None:
+                            timer.cancel()
+
+                result = run_async(go)
+    for name, error in result.unreadable:
+        click.echo(f"provisioner: {name}: {error}", err=True)
+    click.echo(result.summary_line())
+    sys.exit(int(result.exit_code))
+
+
+@main.command()
+@click.argument("job_id", required=False)
+@CONFIG_OPTION
+def status(job_id: str | None, config_path: Path | None) -> None:
+    """List the jobs with their counts, or the rows of JOB that need attention."""
+    from provisioner.model import ATTENTION_STATUSES, RETRY_STATUSES
+
+    with error_exits():
+        config = load_config(config_path)
+        jobs_dir = config.jobs.jobs_dir
+        if job_id is None:
+            jobs = list_jobs(jobs_dir)
+            if not jobs:
+                click.echo(f"No jobs in {jobs_dir}.")
+                return
+            for job in jobs:
+                counts = job.meta.get("counts", {})
+                text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "-"
+                state = job.meta.get("state", "?")
+                click.echo(f"{job.job_id}  {state:<10}  {text}")
+                if job.meta.get("error"):
+                    click.echo(f"    {job.meta['error']}")
+            return
+        job = find_job(jobs_dir, job_id)
+        if job is None:
+            fail(
+                f"no job {job_id!r} in {jobs_dir}. Run `provisioner status` to list jobs.",
+                ExitCode.INPUT_OR_CONFIG,
+            )
+        if not job.journal_path.exists():
+            click.echo(f"{job.job_id}: {job.meta.get('state')}: {job.meta.get('error', '')}")
+            return
+        with Journal.open(job.journal_path) as journal:
+            outcomes = journal.outcomes()
+        wanted = ATTENTION_STATUSES | RETRY_STATUSES
+        shown = 0
+        for number in sorted(outcomes):
+            outcome = outcomes[number]
+            if outcome.status in wanted:
+                shown += 1
+                message = (outcome.message or "").replace("\n", " ")
+                click.echo(f"row {number}: {outcome.status.value}: {message}")
+        if shown == 0:
+            click.echo(f"{job.job_id}: no rows need attention.")
+        click.echo(f"Results: {job.results_path}")
+
+
+if __name__ == "__main__":
+    main()

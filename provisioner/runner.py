@@ -1,0 +1,450 @@
+"""Wire the stages into one job run: load, resolve, validate, journal, send, report.
+
+The CLI calls these coroutines inside a single ``asyncio.run`` so one HTTP client
+(and one connection pool and rate limiter) serves the whole run, however many sheets
+it processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from provisioner.api.types import B2BApi
+from provisioner.config import Config
+from provisioner.dispatch import StopToken, dispatch
+from provisioner.errors import InputFileError
+from provisioner.exitcodes import ExitCode
+from provisioner.fields import normalise_header
+from provisioner.jobs import Job
+from provisioner.journal import Journal
+from provisioner.loading import load_sheet
+from provisioner.model import (
+    ATTENTION_STATUSES,
+    LoadedSheet,
+    RowOutcome,
+    RowResult,
+    Status,
+    UserRequest,
+)
+from provisioner.plan import Plan, plan_run
+from provisioner.report import ReportRow, ResultPaths, write_results
+from provisioner.store import StoreCatalog, collect_company_refs
+from provisioner.validate import OfflineCatalog, validate_sheet
+
+log = structlog.get_logger("provisioner.run")
+
+#: The order statuses appear in the summary line.
+SUMMARY_ORDER = (
+    Status.CREATED,
+    Status.EXISTS,
+    Status.WOULD_CREATE,
+    Status.VALID,
+    Status.SKIPPED,
+    Status.INVALID,
+    Status.REJECTED,
+    Status.CONFLICT,
+    Status.FAILED,
+    Status.PENDING,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetOptions:
+    """How to read the input: which sheet, header row and text encoding."""
+
+    sheet: str | None = None
+    header_row: int | None = None
+    encoding: str | None = None
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What one run of one sheet did, for the summary line and the exit code."""
+
+    label: str
+    counts: Counter[str] = field(default_factory=Counter)
+    results: ResultPaths | None = None
+    stopped: str | None = None
+    auth_failed: bool = False
+    requests: int = 0
+    plan: Plan | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return exit_code_for([self])
+
+    def summary_line(self) -> str:
+        total = sum(self.counts.values())
+        parts = [
+            f"{self.counts[status]} {status.value}"
+            for status in SUMMARY_ORDER
+            if self.counts.get(status)
+        ]
+        line = f"{self.label}: {total} rows: " + (", ".join(parts) or "nothing to do")
+        if self.plan is not None:
+            line += (
+                f"; the run would take about {self.plan.requests} requests, "
+                f"{self.plan.minutes:.1f} minutes"
+            )
+        if self.stopped:
+            line += f"; stopped early ({self.stopped})"
+        return line
+
+
+def exit_code_for(results: Sequence[RunResult]) -> ExitCode:
+    """Map run outcomes to one exit code; the most urgent condition wins."""
+    counts: Counter[str] = Counter()
+    for result in results:
+        counts.update(result.counts)
+    if any(result.auth_failed for result in results) or counts.get(Status.FAILED):
+        return ExitCode.API_UNAVAILABLE
+    if any(result.stopped for result in results) or counts.get(Status.PENDING):
+        return ExitCode.INTERRUPTED
+    if any(counts.get(status) for status in ATTENTION_STATUSES):
+        return ExitCode.ROWS_NEED_ATTENTION
+    return ExitCode.OK
+
+
+def load_input(
+    path: Path,
+    config: Config,
+    options: SheetOptions,
+    *,
+    extra_field_names: Sequence[str] = (),
+) -> LoadedSheet:
+    sheet = load_sheet(
+        path,
+        sheet=options.sheet,
+        header_row=options.header_row,
+        encoding=options.encoding,
+        extra_field_names=extra_field_names,
+        header_aliases=config.header_aliases,
+        limits=config.limits,
+    )
+    if not sheet.rows:
+        raise InputFileError(
+            f"{path.name}: the sheet {sheet.sheet_name!r} has a header row but no "
+            "data rows. Add the users under the header row."
+        )
+    return sheet
+
+
+def load_summary(sheet: LoadedSheet, source_name: str) -> dict[str, object]:
+    report = sheet.report
+    summary: dict[str, object] = {
+        "file": source_name,
+        "format": report.file_format,
+        "sheet": sheet.sheet_name,
+        "header row": report.header_row,
+        "data rows": len(sheet.rows),
+    }
+    if report.encoding:
+        summary["encoding"] = report.encoding
+    if report.delimiter:
+        summary["delimiter"] = {"\t": "tab"}.get(report.delimiter, report.delimiter)
+    if report.blank_rows_skipped:
+        summary["blank rows skipped"] = report.blank_rows_skipped
+    if report.note_rows_skipped:
+        summary["note rows skipped"] = report.note_rows_skipped
+    if report.merged_cells_filled:
+        summary["merged cells filled"] = report.merged_cells_filled
+    if report.unknown_columns:
+        summary["unknown columns (ignored)"] = ", ".join(report.unknown_columns)
+    for number, note in enumerate(report.notes, start=1):
+        summary[f"note {number}"] = note
+    return summary
+
+
+def describe_load(sheet: LoadedSheet) -> str:
+    """One line for the terminal saying how the file was read."""
+    report = sheet.report
+    parts = [f"sheet {sheet.sheet_name!r}", f"header on row {report.header_row}"]
+    if report.encoding:
+        parts.append(f"encoding {report.encoding}")
+    if report.delimiter:
+        parts.append("delimiter " + {"\t": "tab"}.get(report.delimiter, repr(report.delimiter)))
+    if report.unknown_columns:
+        parts.append("unknown columns ignored: " + ", ".join(report.unknown_columns))
+    return "Read " + ", ".join(parts)
+
+
+def _report_rows(
+    results: Sequence[RowResult], outcomes: dict[int, RowOutcome]
+) -> list[ReportRow]:
+    rows: list[ReportRow] = []
+    for result in results:
+        number = result.row.row_number
+        outcome = outcomes.get(number)
+        if outcome is None:
+            status = result.status or (Status.PENDING if result.request else Status.INVALID)
+            issues = list(result.issues)
+            error = "\n".join(issue.render() for issue in issues) or None
+            rows.append(ReportRow(number, status, None, None, error, issues, result.row))
+            continue
+        # Cell highlights come from this run's validation; they apply only while the
+        # journal still holds the row as invalid.
+        issues = list(result.issues) if outcome.status == Status.INVALID else [
+            issue for issue in result.issues if issue.severity == "warning"
+        ]
+        error = outcome.message
+        if error is None and outcome.status == Status.INVALID:
+            error = "\n".join(issue.render() for issue in issues) or None
+        rows.append(
+            ReportRow(
+                number, outcome.status, outcome.user_id, outcome.bc_id, error, issues, result.row
+            )
+        )
+    return rows
+
+
+def write_report(
+    path: Path,
+    sheet: LoadedSheet,
+    rows: Sequence[ReportRow],
+    *,
+    summary: dict[str, object],
+    copy_to: Path | None,
+) -> ResultPaths:
+    paths = write_results(path, sheet, rows, summary=summary)
+    if copy_to is not None and copy_to.resolve() != path.resolve():
+        copy_to.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(paths.xlsx, copy_to)
+        shutil.copyfile(paths.csv, copy_to.with_suffix(".csv"))
+        copy_to.chmod(0o600)
+        copy_to.with_suffix(".csv").chmod(0o600)
+    return paths
+
+
+def offline_validate(
+    path: Path, config: Config, options: SheetOptions, results_path: Path
+) -> tuple[RunResult, LoadedSheet]:
+    """Load and validate with no store access; write the annotated workbook."""
+    sheet = load_input(path, config, options)
+    results = validate_sheet(sheet, OfflineCatalog(), defaults=config.defaults)
+    rows = _report_rows(results, {})
+    counts: Counter[str] = Counter(row.status for row in rows)
+    summary = load_summary(sheet, path.name)
+    summary["mode"] = "validate (nothing sent; Company, role and channel names unchecked)"
+    summary.update({f"rows {status}": count for status, count in counts.items()})
+    paths = write_results(results_path, sheet, rows, summary=summary)
+    return RunResult(label=path.name, counts=counts, results=paths), sheet
+
+
+def correction_options(path: Path, options: SheetOptions) -> SheetOptions:
+    """Read a dropped-back results workbook from its ``Failed`` sheet by default.
+
+    The whole workbook matches the header row twice (``Results`` and ``Failed``), and
+    ``Failed`` is the sheet the run book tells people to correct.
+    """
+    if options.sheet is not None:
+        return options
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook_xml = archive.read("xl/workbook.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return options
+    if b'name="Failed"' in workbook_xml:
+        return replace(options, sheet="Failed")
+    return options
+
+
+async def read_store(
+    api: B2BApi,
+    sheets: Sequence[tuple[Path, SheetOptions]],
+    config: Config,
+) -> tuple[list[LoadedSheet], StoreCatalog]:
+    """Load the sheets with the store's extra fields known, then resolve their refs."""
+    extra_fields = await api.list_extra_fields()
+    names = [definition.name for definition in extra_fields]
+    loaded = [
+        load_input(path, config, options, extra_field_names=names)
+        for path, options in sheets
+    ]
+    refs = set()
+    for sheet in loaded:
+        refs |= collect_company_refs(sheet)
+    catalog = await StoreCatalog.load(
+        api, company_refs=refs, default_channel_ids=config.defaults.channel_ids
+    )
+    return loaded, catalog
+
+
+async def plan_sheet(
+    api: B2BApi, path: Path, config: Config, options: SheetOptions, results_path: Path
+) -> RunResult:
+    """Predict each row's status against the store; create nothing."""
+    (sheet,), catalog = await read_store(api, [(path, correction_options(path, options))], config)
+    results = validate_sheet(sheet, catalog, defaults=config.defaults)
+    plan = await plan_run(results, api=api, send=config.send, rate=config.rate)
+    by_row = {row.row_number: row for row in plan.rows}
+    outcomes = {
+        number: RowOutcome(
+            number, row.status, row.user_id, row.bc_id, message=row.message
+        )
+        for number, row in by_row.items()
+        if row.status != Status.INVALID
+    }
+    rows = _report_rows(results, outcomes)
+    counts: Counter[str] = Counter(row.status for row in rows)
+    summary = load_summary(sheet, path.name)
+    summary["mode"] = "plan (nothing created)"
+    summary["estimated requests"] = plan.requests
+    summary["estimated minutes"] = round(plan.minutes, 1)
+    summary.update({f"rows {status}": count for status, count in counts.items()})
+    paths = write_results(results_path, sheet, rows, summary=summary)
+    return RunResult(
+        label=path.name, counts=counts, results=paths, plan=plan, requests=api.stats.requests
+    )
+
+
+def _original_row_numbers(correction: LoadedSheet) -> dict[int, int]:
+    """Map a corrected sheet's rows to the job's rows through its ``row`` column."""
+    row_column = next(
+        (column for column in correction.columns if normalise_header(column.header) == "row"),
+        None,
+    )
+    if row_column is None:
+        raise InputFileError(
+            f"{correction.path.name} has no 'row' column, so its rows cannot be matched "
+            "to the job's rows. Drop back the Failed sheet of the results workbook "
+            "with its 'row' column kept."
+        )
+    mapping: dict[int, int] = {}
+    for source_row in correction.rows:
+        cell = source_row.cells[row_column.index]
+        value = cell.value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, int) and not isinstance(value, bool):
+            mapping[source_row.row_number] = value
+    return mapping
+
+
+def _remap(results: Sequence[RowResult], mapping: dict[int, int]) -> list[RowResult]:
+    remapped: list[RowResult] = []
+    for result in results:
+        original = mapping.get(result.row.row_number)
+        if original is None:
+            continue
+        row = replace(result.row, row_number=original)
+        request = result.request
+        if request is not None:
+            request = replace(request, row_number=original)
+        remapped.append(replace(result, row=row, request=request))
+    return remapped
+
+
+async def run_job(
+    api: B2BApi,
+    job: Job,
+    config: Config,
+    options: SheetOptions,
+    *,
+    stop: StopToken,
+    correction: Path | None = None,
+    copy_results_to: Path | None = None,
+    on_outcome: Callable[[RowOutcome], None] | None = None,
+    on_planned: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run one job: send what is not done yet, then rewrite its results workbook.
+
+    With ``correction``, only the rows of that corrected sheet (matched to the job's
+    rows by its ``row`` column) are validated and sent.
+    """
+    bound = log.bind(job=job.job_id)
+    with Journal.open(job.journal_path) as journal:
+        journal.acquire_lock()
+        inputs = [(job.input_path, options)]
+        if correction is not None:
+            inputs.append((correction, correction_options(correction, options)))
+        loaded, catalog = await read_store(api, inputs, config)
+        sheet = loaded[0]
+        results = validate_sheet(sheet, catalog, defaults=config.defaults)
+        if correction is None:
+            to_sync = results
+        else:
+            fixed = loaded[1]
+            fixed_results = validate_sheet(fixed, catalog, defaults=config.defaults)
+            to_sync = _remap(fixed_results, _original_row_numbers(fixed))
+            bound.info("correction_loaded", file=correction.name, rows=len(to_sync))
+        journal.sync(to_sync)
+        requests: list[UserRequest] = [r.request for r in to_sync if r.request is not None]
+        if on_planned is not None:
+            on_planned(len(requests))
+        bound.info("dispatch_started", rows=len(sheet.rows), to_send=len(requests))
+        summary = await dispatch(
+            requests,
+            api=api,
+            journal=journal,
+            send=config.send,
+            max_concurrency=config.rate.max_concurrency,
+            max_attempts=config.rate.max_attempts,
+            stop=stop,
+            on_outcome=on_outcome,
+        )
+        outcomes = journal.outcomes()
+
+    rows = _report_rows(results, outcomes)
+    counts: Counter[str] = Counter(row.status for row in rows)
+    report_summary = load_summary(sheet, str(job.meta.get("source_name", sheet.path.name)))
+    report_summary["job"] = job.job_id
+    report_summary["job_id"] = job.job_id
+    report_summary["finished at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    report_summary.update({f"rows {status}": count for status, count in counts.items()})
+    if summary.stopped:
+        report_summary["stopped"] = summary.stopped
+    written = write_report(
+        job.results_path, sheet, rows, summary=report_summary, copy_to=copy_results_to
+    )
+    job.update(
+        state="done" if not (counts.get(Status.PENDING) or counts.get(Status.FAILED)) else "open",
+        counts=dict(counts),
+        last_run=report_summary["finished at"],
+    )
+    result = RunResult(
+        label=str(job.meta.get("source_name", job.job_id)),
+        counts=counts,
+        results=written,
+        stopped=summary.stopped,
+        auth_failed=summary.auth_failed,
+        requests=api.stats.requests,
+    )
+    bound.info("run_finished", **{str(k): v for k, v in counts.items()}, stopped=summary.stopped)
+    return result
+
+
+def deadline_from(
+    max_minutes: float | None, until: dt.time | None, *, now: dt.datetime | None = None
+) -> float | None:
+    """Return the number of seconds until the earlier of the two limits, or None."""
+    current = now or dt.datetime.now()
+    limits: list[float] = []
+    if max_minutes is not None:
+        limits.append(max_minutes * 60)
+    if until is not None:
+        target = current.replace(hour=until.hour, minute=until.minute, second=0, microsecond=0)
+        if target <= current:
+            target += dt.timedelta(days=1)
+        limits.append((target - current).total_seconds())
+    return min(limits) if limits else None
+
+
+async def stop_at(stop: StopToken, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    stop.request("deadline")
+
+
+def results_label(counts: Counter[str]) -> dict[str, Any]:
+    return {str(status): count for status, count in counts.items()}
