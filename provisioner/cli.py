@@ -131,7 +131,7 @@ def api_target(config: Config, use_sandbox: bool) -> Iterator[tuple[Config, Secr
         return
     from provisioner.sandbox import SandboxOptions, start_sandbox
 
-    options = SandboxOptions(state_file=config.jobs.jobs_dir / "sandbox-state.json")
+    options = SandboxOptions()
     with start_sandbox(options) as sandbox:
         click.echo(f"Sandbox B2B API running at {sandbox.base_url}", err=True)
         configured = config.with_api(base_url=sandbox.base_url, store_hash=options.store_hash)
