@@ -1,0 +1,354 @@
+"""Pacing of every request under the store's shared rate limit.
+
+B2B Edition allows a store 150 requests a minute, shared by every integration on the
+store, so one ``Pacer`` per run admits each actual send (retries and resends after a
+429 included) through three steps:
+
+1. a semaphore bounds the requests in flight to ``max_concurrency``;
+2. a shared gate holds every sender while a 429 pause (``pause_for``) or a spent
+   store window is running;
+3. a spacing step admits one send per interval, ``60 / requests_per_minute``
+   seconds, with no burst at start.
+
+The spacing is done here, not with ``aiolimiter.AsyncLimiter``: that limiter reads
+the event loop's clock, so it cannot run on the injected ``clock``/``sleep`` that tests
+use; its rate is fixed when it is built, while the adaptive slowdown changes the
+interval at run time; and ``close`` must end its pending waits. The schedule is the
+one ``AsyncLimiter(1, 60 / rate)`` gives: one token per interval, never a burst.
+
+Adaptive slowdown: the rate headers of each response (``observe``) show how much of
+the store's window is left. When our configured rate would spend more than what
+remains (minus some headroom for other integrations) before the window resets, the
+interval grows to spread the remaining budget over the time to the reset. It falls
+back to the configured rate when a later response shows enough budget, or when that
+window has reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+import structlog
+
+from provisioner.errors import TransientApiError
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+#: Fraction of the store's window allocation kept free for other integrations.
+HEADROOM_FRACTION = 0.1
+#: The smallest headroom, in requests, whatever the allocation.
+MIN_HEADROOM_REQUESTS = 2
+
+_LEADING_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)")
+
+
+class PacerClosedError(TransientApiError):
+    """The pacer was closed (the run was interrupted) before the request was sent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Sending stopped because the run was interrupted; this request was not "
+            "sent. Run the job again to send it."
+        )
+
+
+@dataclass(slots=True)
+class PacerStats:
+    """What the pacer did: sends admitted, waits, 429 pauses and slowdowns."""
+
+    admitted: int = 0
+    waited_seconds: float = 0.0
+    pauses: int = 0
+    slowdowns: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WindowState:
+    """The store's rate window as one response's headers report it.
+
+    ``remaining`` requests are left in a window that resets in ``resets_in_seconds``;
+    ``allocated`` is the window's size in requests, when the response gives it.
+    """
+
+    remaining: float
+    resets_in_seconds: float
+    allocated: float | None = None
+
+
+def leading_number(text: str | None) -> float | None:
+    """Parse the number a rate header starts with: ``"150 times/60 s"`` -> 150.0."""
+    if text is None:
+        return None
+    match = _LEADING_NUMBER.match(text)
+    if match is None:
+        return None
+    return float(match.group(1))
+
+
+def _retry_after_seconds(value: str, now: dt.datetime) -> float | None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def rate_limit_wait(
+    headers: Mapping[str, str], *, now: dt.datetime | None = None
+) -> tuple[float, str] | None:
+    """Return how long a 429 asks to wait, in seconds, and the header that said so.
+
+    ``Retry-After`` (seconds or an HTTP date), ``X-Retry-After`` (seconds),
+    ``X-Rate-Limit-Time-Reset-Ms`` (milliseconds) and
+    ``X-Request-Window-Resets-After`` (``"0.397 s"``) are read; when several are
+    present the longest wait wins, so a resend does not hit the same limit again.
+    Return None when no header gives a usable wait. ``headers`` must look names up
+    case-insensitively, as ``httpx.Headers`` does.
+    """
+    current = now or dt.datetime.now(dt.UTC)
+    candidates: list[tuple[float, str]] = []
+
+    retry_after = headers.get("Retry-After")
+    if retry_after is not None:
+        seconds = _retry_after_seconds(retry_after, current)
+        if seconds is not None:
+            candidates.append((seconds, "Retry-After"))
+
+    for name, scale in (
+        ("X-Retry-After", 1.0),
+        ("X-Rate-Limit-Time-Reset-Ms", 0.001),
+        ("X-Request-Window-Resets-After", 1.0),
+    ):
+        number = leading_number(headers.get(name))
+        if number is not None:
+            candidates.append((number * scale, name))
+
+    if not candidates:
+        return None
+    return max(candidates)
+
+
+def window_state(headers: Mapping[str, str]) -> WindowState | None:
+    """Read the store window from B2B or core BigCommerce rate headers, if present.
+
+    B2B sends ``X-Requests-Remaining`` ("149 times"), ``X-Request-Window-Resets-After``
+    ("0.397 s") and ``X-Requests-Allocated`` ("150 times/60 s"); core BigCommerce sends
+    ``X-Rate-Limit-Requests-Left``, ``X-Rate-Limit-Time-Reset-Ms`` and
+    ``X-Rate-Limit-Requests-Quota``.
+    """
+    remaining = leading_number(headers.get("X-Requests-Remaining"))
+    resets_in = leading_number(headers.get("X-Request-Window-Resets-After"))
+    allocated = leading_number(headers.get("X-Requests-Allocated"))
+    if remaining is not None and resets_in is not None:
+        return WindowState(remaining, resets_in, allocated)
+
+    remaining = leading_number(headers.get("X-Rate-Limit-Requests-Left"))
+    reset_ms = leading_number(headers.get("X-Rate-Limit-Time-Reset-Ms"))
+    quota = leading_number(headers.get("X-Rate-Limit-Requests-Quota"))
+    if remaining is not None and reset_ms is not None:
+        return WindowState(remaining, reset_ms / 1000, quota)
+    return None
+
+
+class Pacer:
+    """Admit requests at a steady rate, under a shared 429 gate and a concurrency cap.
+
+    ``requests_per_minute`` is this tool's share of the store limit
+    ``store_limit_per_minute``. ``clock`` returns monotonic seconds and ``sleep``
+    waits that many seconds; tests pass fakes for both. Create the pacer, use it and
+    close it inside one running event loop.
+    """
+
+    def __init__(
+        self,
+        *,
+        requests_per_minute: float,
+        store_limit_per_minute: int,
+        max_concurrency: int,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if requests_per_minute <= 0:
+            raise ValueError(
+                f"requests_per_minute must be above 0, not {requests_per_minute}"
+            )
+        if max_concurrency < 1:
+            raise ValueError(
+                f"max_concurrency must be at least 1, not {max_concurrency}"
+            )
+        self.requests_per_minute = requests_per_minute
+        self.store_limit_per_minute = store_limit_per_minute
+        self.max_concurrency = max_concurrency
+        self.stats = PacerStats()
+        self._clock = clock
+        self._sleep = sleep
+        self._base_interval = 60.0 / requests_per_minute
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._admission = asyncio.Lock()
+        self._closed = asyncio.Event()
+        self._next_send_at = -math.inf
+        self._gate_until = -math.inf
+        self._slow_interval = 0.0
+        self._slow_until = -math.inf
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    @property
+    def interval(self) -> float:
+        """The seconds between two sends now: the configured one or a slower one."""
+        if self._clock() < self._slow_until:
+            return max(self._base_interval, self._slow_interval)
+        return self._base_interval
+
+    @property
+    def current_rate_per_minute(self) -> float:
+        return 60.0 / self.interval
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait for a free slot, the 429 gate and the next send time, then send.
+
+        Raise ``PacerClosedError`` when ``close`` was called before the send.
+        """
+        self._raise_if_closed()
+        await self._until_closed(
+            self._semaphore.acquire(), undo=self._semaphore.release
+        )
+        try:
+            await self._admit()
+            yield
+        finally:
+            self._semaphore.release()
+
+    def pause_for(self, seconds: float) -> None:
+        """Hold every sender for ``seconds`` from now, as a 429 asks."""
+        seconds = max(0.0, seconds)
+        until = self._clock() + seconds
+        if until > self._gate_until:
+            self._gate_until = until
+            self.stats.pauses += 1
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Adjust the pace to the store window that a response's headers report."""
+        state = window_state(headers)
+        if state is None or state.resets_in_seconds <= 0:
+            return
+        now = self._clock()
+        allocated = state.allocated or float(self.store_limit_per_minute)
+        headroom = max(float(MIN_HEADROOM_REQUESTS), allocated * HEADROOM_FRACTION)
+        budget = state.remaining - headroom
+        planned = state.resets_in_seconds / self._base_interval
+
+        if budget <= 0:
+            # The window is spent, apart from the headroom: wait for it to reset.
+            if now + state.resets_in_seconds > self._gate_until:
+                self._gate_until = now + state.resets_in_seconds
+                log.info(
+                    "rate_window_spent",
+                    status=status,
+                    remaining=state.remaining,
+                    wait_seconds=round(state.resets_in_seconds, 3),
+                )
+            return
+
+        if planned > budget:
+            interval = state.resets_in_seconds / budget
+            if now >= self._slow_until or interval > self._slow_interval * 1.1:
+                self.stats.slowdowns += 1
+                log.info(
+                    "rate_slowdown",
+                    remaining=state.remaining,
+                    resets_in_seconds=round(state.resets_in_seconds, 3),
+                    requests_per_minute=round(60.0 / interval, 1),
+                )
+            self._slow_interval = interval
+            self._slow_until = now + state.resets_in_seconds
+            return
+
+        if now < self._slow_until:
+            log.info("rate_recovered", requests_per_minute=self.requests_per_minute)
+        self._slow_interval = 0.0
+        self._slow_until = -math.inf
+
+    async def wait(self, seconds: float) -> None:
+        """Sleep ``seconds`` unless ``close`` is called first (then raise)."""
+        self._raise_if_closed()
+        if seconds > 0:
+            await self._until_closed(self._sleep(seconds))
+            self.stats.waited_seconds += seconds
+
+    def close(self) -> None:
+        """End every pending wait with ``PacerClosedError`` and admit no more sends."""
+        self._closed.set()
+
+    async def _admit(self) -> None:
+        # One sender at a time moves through the gate and the spacing, so a pause
+        # that starts during a wait is seen by the next check.
+        async with self._admission:
+            while True:
+                self._raise_if_closed()
+                now = self._clock()
+                ready_at = max(self._gate_until, self._next_send_at)
+                if now >= ready_at:
+                    break
+                await self.wait(ready_at - now)
+            self._next_send_at = now + self.interval
+            self.stats.admitted += 1
+
+    def _raise_if_closed(self) -> None:
+        if self._closed.is_set():
+            raise PacerClosedError
+
+    async def _until_closed(
+        self, awaitable: Awaitable[T], undo: Callable[[], object] | None = None
+    ) -> T:
+        """Await ``awaitable``, but raise ``PacerClosedError`` as soon as closed.
+
+        ``undo`` gives back what ``awaitable`` took (a semaphore) when it finished
+        but its result is dropped, because the pacer closed or the caller was
+        cancelled at the same time.
+        """
+        task = asyncio.ensure_future(awaitable)
+        closed = asyncio.ensure_future(self._closed.wait())
+        try:
+            await asyncio.wait({task, closed}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            self._drop(task, undo)
+            raise
+        finally:
+            closed.cancel()
+        if not self._closed.is_set():
+            return task.result()
+        self._drop(task, undo)
+        raise PacerClosedError
+
+    @staticmethod
+    def _drop(task: asyncio.Future[T], undo: Callable[[], object] | None) -> None:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled() and task.exception() is None and undo is not None:
+            undo()
