@@ -1,0 +1,379 @@
+"""Read a sheet of users from an OOXML workbook (.xlsx, .xlsm) with openpyxl.
+
+The workbook is streamed in read-only mode. The stored dimension is ignored
+(producers write ``A1:XFD1048576`` for three rows), so the width of each row read
+comes from the header row. Merged ranges, hyperlinks and formulas without a saved
+result come from the sheet XML (see ``sheetxml``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from defusedxml import DefusedXmlException
+from openpyxl.cell.read_only import EMPTY_CELL as OPENPYXL_EMPTY_CELL
+
+from provisioner.config import Limits
+from provisioner.errors import InputFileError
+from provisioner.loading.archive import check_archive
+from provisioner.loading.assemble import assemble_sheet
+from provisioner.loading.headers import (
+    HEADER_SCAN_ROWS,
+    HeaderMatch,
+    RawRow,
+    find_header,
+    header_width,
+)
+from provisioner.loading.sheetxml import CellRange, SheetExtras, read_sheet_extras
+from provisioner.model import EMPTY_CELL, Cell, CellValue, LoadedSheet, LoadReport
+
+#: Columns read to the right of the header, to find values that have no header.
+#: NOTE: a value further right than this is not seen and not reported.
+RAGGED_SCAN_COLUMNS = 32
+
+SECONDS_PER_DAY = 86_400
+
+# Floats with an integral value below this print without a decimal point.
+_INTEGRAL_TEXT_LIMIT = 1e15
+
+
+def load_xlsx(
+    path: Path,
+    *,
+    sheet: str | None,
+    header_row: int | None,
+    table: dict[str, str],
+    limits: Limits,
+) -> LoadedSheet:
+    """Load the sheet of users from the workbook at ``path``."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_archive(path, archive, limits)
+    except zipfile.BadZipFile as exc:
+        raise _damaged(path, exc) from exc
+    try:
+        workbook = openpyxl.load_workbook(
+            path, read_only=True, data_only=True, keep_links=False
+        )
+    except DefusedXmlException as exc:
+        raise _hostile(path, exc) from exc
+    except Exception as exc:  # openpyxl raises many types for damaged parts
+        raise _damaged(path, exc) from exc
+    try:
+        return _load_from_workbook(
+            path,
+            workbook,
+            sheet=sheet,
+            header_row=header_row,
+            table=table,
+            limits=limits,
+        )
+    finally:
+        workbook.close()
+
+
+def _load_from_workbook(
+    path: Path,
+    workbook: Any,
+    *,
+    sheet: str | None,
+    header_row: int | None,
+    table: dict[str, str],
+    limits: Limits,
+) -> LoadedSheet:
+    worksheet, header = _choose_sheet(path, workbook, sheet, header_row, table, limits)
+    report = LoadReport(file_format="xlsx", sheet_name=worksheet.title)
+    report.notes.append(f"Sheet used: {worksheet.title}.")
+    if header.row.number != 1:
+        report.notes.append(f"Header found on row {header.row.number}.")
+    if worksheet.sheet_state != "visible":
+        report.notes.append(f"The sheet {worksheet.title} is {worksheet.sheet_state}.")
+
+    extras = _read_extras(path, worksheet)
+    width = header_width(header.row.cells)
+    rows = _data_rows(path, worksheet, header.row.number, width, extras, report)
+    return assemble_sheet(
+        path=path,
+        sheet_name=worksheet.title,
+        header=header,
+        rows=rows,
+        table=table,
+        report=report,
+        limits=limits,
+    )
+
+
+def _choose_sheet(
+    path: Path,
+    workbook: Any,
+    name: str | None,
+    header_row: int | None,
+    table: dict[str, str],
+    limits: Limits,
+) -> tuple[Any, HeaderMatch]:
+    """Pick the sheet by ``name``, else the one visible sheet with a header row."""
+    worksheets = list(workbook.worksheets)
+    if name is not None:
+        worksheet = _sheet_by_name(path, worksheets, name)
+        header = _scan_header(path, worksheet, header_row, table, limits)
+        if header is None:
+            raise _no_header_error(path, worksheet.title, header_row)
+        return worksheet, header
+
+    visible = [ws for ws in worksheets if ws.sheet_state == "visible"]
+    matches: list[tuple[Any, HeaderMatch]] = []
+    for worksheet in visible:
+        header = _scan_header(path, worksheet, header_row, table, limits)
+        if header is not None and header.has_email:
+            matches.append((worksheet, header))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        checked = ", ".join(ws.title for ws in visible) or "none"
+        raise InputFileError(
+            f"{path.name}: no visible sheet has a header row with an email column "
+            f"in its first {HEADER_SCAN_ROWS} non-blank rows (visible sheets: "
+            f"{checked}). Add a header row with a column named email, or choose "
+            "the sheet with --sheet and the header row with --header-row."
+        )
+    found = ", ".join(ws.title for ws, _ in matches)
+    raise InputFileError(
+        f"{path.name}: more than one sheet looks like a list of users ({found}). "
+        "Choose one with --sheet NAME."
+    )
+
+
+def _sheet_by_name(path: Path, worksheets: list[Any], name: str) -> Any:
+    for worksheet in worksheets:
+        if worksheet.title == name:
+            return worksheet
+    folded = name.strip().casefold()
+    for worksheet in worksheets:
+        if worksheet.title.strip().casefold() == folded:
+            return worksheet
+    names = ", ".join(ws.title for ws in worksheets)
+    raise InputFileError(
+        f"{path.name} has no sheet named {name!r}. Its sheets are: {names}."
+    )
+
+
+def _scan_header(
+    path: Path,
+    worksheet: Any,
+    header_row: int | None,
+    table: dict[str, str],
+    limits: Limits,
+) -> HeaderMatch | None:
+    worksheet.reset_dimensions()
+    # One column past the limit, so a header wider than the limit can be reported.
+    rows = worksheet.iter_rows(max_col=limits.max_columns + 1)
+    numbered = (
+        RawRow(number, None, [_to_cell(cell) for cell in cells])
+        for number, cells in enumerate(_guarded(path, rows), start=1)
+    )
+    return find_header(numbered, table, header_row)
+
+
+def _no_header_error(path: Path, title: str, header_row: int | None) -> InputFileError:
+    if header_row is not None:
+        return InputFileError(
+            f"{path.name}: the sheet {title} has no row {header_row}; check "
+            "--header-row."
+        )
+    return InputFileError(
+        f"{path.name}: the sheet {title} has no header row with an email column in "
+        f"its first {HEADER_SCAN_ROWS} non-blank rows. Add one, or give its row "
+        "number with --header-row."
+    )
+
+
+def _read_extras(path: Path, worksheet: Any) -> SheetExtras:
+    sheet_path = getattr(worksheet, "_worksheet_path", None)
+    if not isinstance(sheet_path, str):
+        raise InputFileError(
+            f"{path.name}: the part of sheet {worksheet.title} could not be located."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return read_sheet_extras(archive, sheet_path)
+    except DefusedXmlException as exc:
+        raise _hostile(path, exc) from exc
+    except Exception as exc:  # damaged XML, a missing part, a bad zip member
+        raise _damaged(path, exc) from exc
+
+
+def _data_rows(
+    path: Path,
+    worksheet: Any,
+    header_number: int,
+    width: int,
+    extras: SheetExtras,
+    report: LoadReport,
+) -> Iterator[RawRow]:
+    """Yield the rows below the header, with merged ranges filled in."""
+    worksheet.reset_dimensions()
+    first = header_number + 1
+    rows = worksheet.iter_rows(min_row=first, max_col=width + RAGGED_SCAN_COLUMNS)
+    merges = _RangeSweep(extras.merges)
+    links = _RangeSweep(extras.hyperlinks)
+    formulas = extras.formulas_without_value
+    for number, cells in enumerate(_guarded(path, rows), start=first):
+        row = [_to_cell(cell) for cell in cells]
+        if formulas:
+            _mark_formulas(row, number, formulas)
+        for link in links.at(number):
+            _apply_link(row, link)
+        for merge in merges.at(number):
+            report.merged_cells_filled += _fill_merge(row, number, merge, merges)
+        yield RawRow(number, None, row)
+
+
+def _guarded(path: Path, rows: Iterator[Any]) -> Iterator[Any]:
+    """Pass rows through, turning openpyxl's errors on damaged XML into ours."""
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except DefusedXmlException as exc:
+            raise _hostile(path, exc) from exc
+        except Exception as exc:  # openpyxl raises many types for damaged parts
+            raise _damaged(path, exc) from exc
+        yield row
+
+
+class _RangeSweep:
+    """Ranges handed out row by row, for rows visited in increasing order.
+
+    ``top_left`` keeps the cell of each merged range found in its first row.
+    """
+
+    def __init__(self, ranges: list[CellRange]) -> None:
+        self._pending = sorted(ranges, key=lambda cells: cells.min_row, reverse=True)
+        self._active: list[CellRange] = []
+        self.top_left: dict[CellRange, Cell] = {}
+
+    def at(self, row_number: int) -> list[CellRange]:
+        while self._pending and self._pending[-1].min_row <= row_number:
+            self._active.append(self._pending.pop())
+        if self._active:
+            self._active = [r for r in self._active if r.max_row >= row_number]
+        return self._active
+
+
+def _mark_formulas(
+    row: list[Cell], number: int, formulas: set[tuple[int, int]]
+) -> None:
+    for index, cell in enumerate(row):
+        if cell.value is None and (number, index + 1) in formulas:
+            row[index] = Cell(
+                value=None,
+                text="",
+                number_format=cell.number_format,
+                formula_without_value=True,
+            )
+
+
+def _apply_link(row: list[Cell], link: CellRange) -> None:
+    last = min(link.max_col, len(row))
+    for index in range(link.min_col - 1, last):
+        cell = row[index]
+        row[index] = Cell(
+            cell.value,
+            cell.text,
+            cell.number_format,
+            cell.formula_without_value,
+            link.payload,
+        )
+
+
+def _fill_merge(
+    row: list[Cell], number: int, merge: CellRange, sweep: _RangeSweep
+) -> int:
+    """Copy a merged range's top-left cell into this row's part of the range.
+
+    Returns how many cells were filled. A range whose first row is above the rows
+    read (the header or a title) is left alone.
+    """
+    if number == merge.min_row:
+        if merge.min_col > len(row):
+            return 0
+        sweep.top_left[merge] = row[merge.min_col - 1]
+    source = sweep.top_left.get(merge)
+    if source is None or source.is_blank:
+        return 0
+    filled = 0
+    for index in range(merge.min_col - 1, min(merge.max_col, len(row))):
+        if row[index] is not source and row[index].is_blank:
+            row[index] = source
+            filled += 1
+    return filled
+
+
+def _to_cell(cell: Any) -> Cell:
+    """Convert an openpyxl read-only cell, keeping its type and number format."""
+    if cell is OPENPYXL_EMPTY_CELL:
+        return EMPTY_CELL
+    value = cell.value
+    if value is None:
+        return EMPTY_CELL
+    number_format = cell.number_format
+    converted = _convert_value(value)
+    return Cell(converted, _display_text(converted), number_format)
+
+
+def _convert_value(value: Any) -> CellValue:
+    # openpyxl reads durations ([h]:mm) as timedelta, which Cell does not carry:
+    # under a day it is a time of day, as Excel shows it; longer ones become text.
+    if isinstance(value, dt.timedelta):
+        seconds = value.total_seconds()
+        if 0 <= seconds < SECONDS_PER_DAY:
+            return (dt.datetime.min + value).time()
+        return str(value)
+    if isinstance(value, str | int | float | bool | dt.datetime | dt.date | dt.time):
+        return value
+    return str(value)
+
+
+def _display_text(value: CellValue) -> str:
+    """Return the text of a value roughly as Excel's General format shows it.
+
+    NOTE: the cell's number format is not applied; a number formatted as
+    ``00000`` shows its leading zeros in Excel but not here.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < _INTEGRAL_TEXT_LIMIT:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
+
+
+def _damaged(path: Path, exc: Exception) -> InputFileError:
+    reason = str(exc) or type(exc).__name__
+    return InputFileError(
+        f"{path.name} cannot be read as a workbook ({reason}). It may be damaged; "
+        "open it in Excel, save it again as .xlsx and run again."
+    )
+
+
+def _hostile(path: Path, exc: Exception) -> InputFileError:
+    return InputFileError(
+        f"{path.name} contains XML entity or DTD declarations ({type(exc).__name__}), "
+        "which Excel never writes; the file may be hostile and was not read. Export "
+        "the users again into a new workbook."
+    )
