@@ -1,0 +1,205 @@
+"""Turn the API's rejection of a create into a stable code and advice for sales ops.
+
+A 422 from ``POST /users`` or ``POST /users/bulk`` carries ``errMsg`` as either a
+string ("Email already exists. ['a@example.com']") or an object that maps a field
+name to a list of messages, Django REST Framework style. A failed bulk create may
+also list per-item errors. ``explain_rejection`` reduces any of these to one
+``Rejection``: a code scripts can count (``EMAIL_TAKEN``), the API's own words, and
+what a person should do about it. Anything not recognised becomes ``API_REJECTED``
+and quotes the API's message, so no information is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from provisioner.errors import RejectedError
+
+EMAIL_TAKEN = "EMAIL_TAKEN"
+EMAIL_INVALID = "EMAIL_INVALID"
+ROLE_INVALID = "ROLE_INVALID"
+COMPANY_NOT_FOUND = "COMPANY_NOT_FOUND"
+COMPANY_NOT_APPROVED = "COMPANY_NOT_APPROVED"
+CHANNEL_INVALID = "CHANNEL_INVALID"
+EXTRA_FIELD_REQUIRED = "EXTRA_FIELD_REQUIRED"
+EXTRA_FIELD_INVALID = "EXTRA_FIELD_INVALID"
+FIELD_TOO_LONG = "FIELD_TOO_LONG"
+FIELD_REQUIRED = "FIELD_REQUIRED"
+API_REJECTED = "API_REJECTED"
+
+# The fix for each code; a message names the value, the fix says what to do next.
+FIXES: dict[str, str] = {
+    EMAIL_TAKEN: (
+        "Each email can belong to only one user in the store: remove the row, or "
+        "use another email address."
+    ),
+    EMAIL_INVALID: "Correct the email address in the email column.",
+    ROLE_INVALID: (
+        "Use Admin, Senior Buyer, Junior Buyer, or the exact name of a role that "
+        "exists in B2B Edition."
+    ),
+    COMPANY_NOT_FOUND: (
+        "Check the Company id, name or external id against B2B Edition > Companies."
+    ),
+    COMPANY_NOT_APPROVED: (
+        "Approve the Company in B2B Edition > Companies, or move the user to an "
+        "approved Company, then run again."
+    ),
+    CHANNEL_INVALID: (
+        "Give at least one storefront channel that has B2B Edition enabled "
+        "(Settings > Channels)."
+    ),
+    EXTRA_FIELD_REQUIRED: (
+        "Add a column for the required user extra field and fill it on every row."
+    ),
+    EXTRA_FIELD_INVALID: (
+        "Use a value the user extra field accepts (its list of values, its type "
+        "and its maximum length), or leave the column out."
+    ),
+    FIELD_TOO_LONG: "Shorten the value to the maximum length the message names.",
+    FIELD_REQUIRED: "Fill in the missing value and run again.",
+    API_REJECTED: (
+        "Correct the row as the API's message asks and run again; if the message "
+        "is unclear, ask the B2B Edition administrator."
+    ),
+}
+
+# Field names in an ``errMsg`` object mapped to the code their problems get unless
+# the message text says something more specific.
+_FIELD_CODES: dict[str, str] = {
+    "email": EMAIL_INVALID,
+    "role": ROLE_INVALID,
+    "companyRoleId": ROLE_INVALID,
+    "companyId": COMPANY_NOT_FOUND,
+    "channelIds": CHANNEL_INVALID,
+    "originChannelId": CHANNEL_INVALID,
+    "extraFields": EXTRA_FIELD_INVALID,
+}
+
+# Message patterns tried in order; the first that matches decides the code.
+_MESSAGE_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"already exists|is existed|already (in )?use", re.I), EMAIL_TAKEN),
+    (
+        re.compile(r"not approved|pending|inactive|rejected company", re.I),
+        COMPANY_NOT_APPROVED,
+    ),
+    (
+        re.compile(
+            r"compan(y|ies).*(does not exist|not exist|not found|invalid)", re.I
+        ),
+        COMPANY_NOT_FOUND,
+    ),
+    (re.compile(r"storefront|channel", re.I), CHANNEL_INVALID),
+    (re.compile(r"role", re.I), ROLE_INVALID),
+    (
+        re.compile(r"extra field.*(required|missing)|required extra field", re.I),
+        EXTRA_FIELD_REQUIRED,
+    ),
+    (re.compile(r"extra field", re.I), EXTRA_FIELD_INVALID),
+    (
+        re.compile(r"no more than|too long|at most \d+ char|maximum length", re.I),
+        FIELD_TOO_LONG,
+    ),
+    (re.compile(r"email.*(not correct|valid)|valid email", re.I), EMAIL_INVALID),
+    (
+        re.compile(r"may not be (null|blank)|is required|required field", re.I),
+        FIELD_REQUIRED,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why the API rejected one row: a stable code, the API's words, and the fix."""
+
+    code: str
+    message: str
+    fix: str
+
+    def render(self) -> str:
+        """Return the message and the fix as one line for the results workbook."""
+        return f"{self.message} {self.fix}".strip()
+
+
+def explain_rejection(error: RejectedError) -> Rejection:
+    """Map a rejected create (single, or a whole bulk batch) to a ``Rejection``.
+
+    With an ``errMsg`` object the most specific field decides the code, and the
+    message quotes every field's messages so nothing the API said is dropped.
+    """
+    if error.field_errors:
+        return _explain_field_errors(error.field_errors)
+    return explain_message(str(error))
+
+
+def explain_message(text: str, *, field: str | None = None) -> Rejection:
+    """Map one message (a string ``errMsg`` or a bulk item's error) to a code."""
+    message = _clean(text)
+    code = _code_for(message, field)
+    if code == API_REJECTED:
+        shown = f'The API rejected the row: "{message}".'
+    elif field:
+        shown = f"The API rejected {field}: {message}"
+    else:
+        shown = f"The API rejected the row: {message}"
+    return Rejection(code=code, message=_end_sentence(shown), fix=FIXES[code])
+
+
+def email_taken(email_company_id: int | None) -> Rejection:
+    """Return the rejection for an email that a user of another Company already has.
+
+    ``email_company_id`` is that Company's id, or None when the API did not say.
+    """
+    if email_company_id is None:
+        where = "another Company"
+    else:
+        where = f"Company {email_company_id}"
+    return Rejection(
+        code=EMAIL_TAKEN,
+        message=f"The email already belongs to a user of {where}.",
+        fix=FIXES[EMAIL_TAKEN],
+    )
+
+
+def is_email_taken(error: RejectedError) -> bool:
+    """Tell whether a rejection says the email is already used by a B2B user."""
+    return explain_rejection(error).code == EMAIL_TAKEN
+
+
+def _explain_field_errors(field_errors: dict[str, list[str]]) -> Rejection:
+    parts: list[str] = []
+    codes: list[str] = []
+    for field, messages in field_errors.items():
+        for text in messages:
+            message = _clean(text)
+            shown = message if field == "non_field_errors" else f"{field}: {message}"
+            parts.append(_end_sentence(shown))
+            codes.append(_code_for(message, field))
+    specific = [code for code in codes if code != API_REJECTED]
+    code = specific[0] if specific else API_REJECTED
+    message = "The API rejected the row: " + " ".join(parts)
+    return Rejection(code=code, message=message, fix=FIXES[code])
+
+
+def _code_for(message: str, field: str | None) -> str:
+    # The text is checked before the field: "companyId: Company is not approved"
+    # is more specific than the field's default of COMPANY_NOT_FOUND.
+    for pattern, code in _MESSAGE_CODES:
+        if pattern.search(message):
+            if code == EMAIL_TAKEN and field not in (None, "email", "non_field_errors"):
+                continue
+            return code
+    if field is None:
+        return API_REJECTED
+    if field.startswith("extraFields") or field.startswith("extra"):
+        return EXTRA_FIELD_INVALID
+    return _FIELD_CODES.get(field, API_REJECTED)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _end_sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?", '"')) else text + "."
