@@ -121,14 +121,17 @@ def company_ref(key: CompanyKey, value: str) -> tuple[CompanyKey, str] | None:
     """Normalise one Company reference, or return None when it cannot be looked up.
 
     Ids become plain digits (``101.0`` becomes ``101``), and names and external ids
-    are normalised by ``normalise_name``. Blank values and malformed ids give None.
+    are normalised by ``normalise_name``. A name made only of digits is an id, as
+    the validator reads it. Blank values and malformed ids give None.
     """
+    text = normalise_name(value)
+    if key == "company" and text.isascii() and text.isdigit():
+        key = "companyId"
     if key == "companyId":
-        company_id = parse_id(value)
+        company_id = parse_id(text)
         if company_id is None or company_id == 0:
             return None
         return key, str(company_id)
-    text = normalise_name(value)
     if not text:
         return None
     return key, text
@@ -183,7 +186,7 @@ class _CompanyDirectory:
         self._everything: list[Company] | None = None
         self._first_page: list[Company] | None = None
         self._total_count: int | None = None
-        self._by_id: dict[int, asyncio.Future[Company | None]] = {}
+        self._by_id: dict[int, Company | None] = {}
 
     async def list_everything(self) -> list[Company]:
         """List every Company, paged, on the first call only."""
@@ -218,13 +221,9 @@ class _CompanyDirectory:
                     return company
         # NOTE: whether GET /companies lists Companies in every status is not
         # documented, so an id missing from the listing is still asked for directly.
-        # The future is shared, so an id given both as an id and as a name is
-        # requested once.
         if company_id not in self._by_id:
-            self._by_id[company_id] = asyncio.ensure_future(
-                self._api.get_company(company_id)
-            )
-        return await self._by_id[company_id]
+            self._by_id[company_id] = await self._api.get_company(company_id)
+        return self._by_id[company_id]
 
     async def search_name(self, name: str) -> list[Company]:
         """Return the Companies whose name equals ``name`` after normalisation."""
@@ -271,14 +270,6 @@ async def _resolve_company_ref(
         by_uuid = await directory.search_uuid(text)
         by_uuid = prefer_spelled_as_typed(by_uuid, text, lambda c: c.uuid or "")
         return _judge_companies(by_uuid, f'with external id "{text}"')
-
-    # The name column may contain an id, so a name made only of digits is tried as an
-    # id first and then as a name.
-    number = parse_id(text)
-    if number is not None and number > 0:
-        by_id = await directory.get(number)
-        if by_id is not None:
-            return _judge_companies([by_id], f"with id {number}")
 
     by_name = await directory.search_name(text)
     if not by_name:

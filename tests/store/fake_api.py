@@ -1,8 +1,8 @@
 """An in-memory B2B API for unit tests of store resolution and planning.
 
-It stores Companies, roles, channels, extra fields and users, serves the read
-methods of ``B2BApi`` with the paging and partial ``q`` matching the real API
-documents, counts every call as one request, and fails any create: planning and
+It stores Companies, roles, channels, extra fields and users. The read methods of
+``B2BApi`` page and match ``q`` partially, as the API documentation describes, and
+every call counts as one request. Any create fails the test, because planning and
 resolution must never create a user.
 """
 
@@ -34,11 +34,11 @@ class FakeB2BApi:
     companies: list[Company] = field(default_factory=list)
     roles: list[Role] = field(default_factory=list)
     channels: list[Channel] | None = field(default_factory=list)
-    """None plays a single-storefront store, where ``GET /channels`` is a 403."""
+    """None makes the fake a single-storefront store, where ``GET /channels`` is 403."""
     extra_fields: list[ExtraFieldDef] = field(default_factory=list)
     users: list[UserRecord] = field(default_factory=list)
     fail_on: dict[str, Exception] = field(default_factory=dict)
-    """Method name to the exception that method raises, to play API failures."""
+    """Exceptions to raise, by method name, to simulate API failures."""
     stats: RequestStats = field(default_factory=RequestStats)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 

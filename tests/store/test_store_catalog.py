@@ -196,11 +196,15 @@ def test_company_name_column_holding_id() -> None:
     assert catalog.resolve_company("company", "104") == 104
 
 
-def test_company_digit_name_not_an_id() -> None:
+def test_company_digit_name_taken_as_id() -> None:
     api = FakeB2BApi(companies=[Company(1, "1999", 1)])
     catalog = load(api, [("company", "1999")])
 
-    assert catalog.resolve_company("company", "1999") == 1
+    found = problem(catalog.resolve_company("company", "1999"))
+
+    assert found.code == "COMPANY_NOT_FOUND"
+    assert "id 1999" in found.message
+    assert api.calls_to("get_company") == [{"company_id": 1999}]
 
 
 def test_company_name_pages_through_partial_matches() -> None:
