@@ -1,0 +1,50 @@
+"""The request and reply values passed between the HTTP transport and the app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from provisioner.sandbox import render
+
+ReplyAction = Literal["answer", "reset", "close", "slow"]
+
+
+@dataclass(slots=True)
+class ApiRequest:
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    """Header names in lower case."""
+    body: bytes
+    client_host: str
+
+
+@dataclass(slots=True)
+class Reply:
+    """An answer, or what the transport does instead of answering.
+
+    ``action`` is ``answer``; ``reset`` (close with a TCP reset, no answer);
+    ``close`` (close without an answer); or ``slow`` (answer after
+    ``delay_seconds``).
+    """
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    action: ReplyAction = "answer"
+    delay_seconds: float = 0.0
+
+
+def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, render.to_json_bytes(body), headers=dict(headers or {}))
+
+
+class BadParameter(Exception):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
