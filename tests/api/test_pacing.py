@@ -1,0 +1,327 @@
+"""Pacer: rate headers, spacing without burst, the shared gate, slowdown, close."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from provisioner.api.pacing import (
+    Pacer,
+    PacerClosedError,
+    WindowState,
+    leading_number,
+    rate_limit_wait,
+    window_state,
+)
+
+from .helpers import FakeTime, make_pacer
+
+NOW = dt.datetime(2026, 4, 1, 12, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("150 times/60 s", 150.0),
+        ("149 times", 149.0),
+        ("0.397 s", 0.397),
+        (" 12", 12.0),
+        ("7.", 7.0),
+        ("times", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_leading_number(text: str | None, expected: float | None) -> None:
+    assert leading_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "7"}, (7.0, "Retry-After")),
+        ({"Retry-After": "Wed, 01 Apr 2026 12:00:30 GMT"}, (30.0, "Retry-After")),
+        ({"Retry-After": "Wed, 01 Apr 2026 11:59:00 GMT"}, (0.0, "Retry-After")),
+        ({"X-Retry-After": "3"}, (3.0, "X-Retry-After")),
+        ({"X-Rate-Limit-Time-Reset-Ms": "2500"}, (2.5, "X-Rate-Limit-Time-Reset-Ms")),
+        (
+            {"X-Request-Window-Resets-After": "0.397 s"},
+            (0.397, "X-Request-Window-Resets-After"),
+        ),
+        (
+            {"Retry-After": "1", "X-Rate-Limit-Time-Reset-Ms": "4000"},
+            (4.0, "X-Rate-Limit-Time-Reset-Ms"),
+        ),
+    ],
+)
+def test_rate_limit_wait(headers: dict[str, str], expected: tuple[float, str]) -> None:
+    assert rate_limit_wait(headers, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Retry-After": "soon"}, {"Retry-After": "inf"}, {"X-Retry-After": "x"}],
+)
+def test_rate_limit_wait_none(headers: dict[str, str]) -> None:
+    assert rate_limit_wait(headers, now=NOW) is None
+
+
+def test_window_state_b2b_headers() -> None:
+    headers = {
+        "X-Requests-Allocated": "150 times/60 s",
+        "X-Requests-Remaining": "149 times",
+        "X-Request-Window-Resets-After": "0.397 s",
+    }
+    assert window_state(headers) == WindowState(149.0, 0.397, 150.0)
+
+
+def test_window_state_core_headers() -> None:
+    headers = {
+        "X-Rate-Limit-Requests-Left": "20",
+        "X-Rate-Limit-Time-Reset-Ms": "15000",
+        "X-Rate-Limit-Requests-Quota": "150",
+    }
+    assert window_state(headers) == WindowState(20.0, 15.0, 150.0)
+
+
+def test_window_state_missing() -> None:
+    assert window_state({"X-Requests-Remaining": "3 times"}) is None
+
+
+async def admit(pacer: Pacer, time: FakeTime, count: int) -> list[float]:
+    """Enter ``count`` slots one after another; return when each was admitted."""
+    stamps = []
+    for _ in range(count):
+        async with pacer.slot():
+            stamps.append(time.now)
+    return stamps
+
+
+def test_spacing_one_per_interval() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=120)
+    assert asyncio.run(admit(pacer, time, 5)) == [0.0, 0.5, 1.0, 1.5, 2.0]
+
+
+def test_no_burst_when_concurrent() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=60, max_concurrency=4)
+    stamps: list[float] = []
+
+    async def one() -> None:
+        async with pacer.slot():
+            stamps.append(time.now)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(one() for _ in range(6)))
+
+    asyncio.run(scenario())
+    assert sorted(stamps) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_no_burst_after_idle() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=60)
+
+    async def scenario() -> list[float]:
+        await admit(pacer, time, 1)
+        time.now += 600.0
+        return await admit(pacer, time, 3)
+
+    assert asyncio.run(scenario()) == [600.0, 601.0, 602.0]
+
+
+def test_pause_holds_every_sender() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=600, max_concurrency=3)
+    stamps: list[float] = []
+
+    async def one() -> None:
+        async with pacer.slot():
+            stamps.append(time.now)
+
+    async def scenario() -> None:
+        pacer.pause_for(10.0)
+        await asyncio.gather(one(), one(), one())
+
+    asyncio.run(scenario())
+    assert sorted(stamps) == pytest.approx([10.0, 10.1, 10.2])
+    assert pacer.stats.pauses == 1
+
+
+def test_pause_during_wait_extends_it() -> None:
+    time = FakeTime(start=0.0)
+
+    async def sleep_and_pause(seconds: float) -> None:
+        # A 429 elsewhere starts a pause while this sender waits for its turn.
+        await time.sleep(seconds)
+        if len(time.sleeps) == 1:
+            pacer.pause_for(5.0)
+
+    pacer = make_pacer(time, requests_per_minute=60, sleep=sleep_and_pause)
+    stamps = asyncio.run(admit(pacer, time, 2))
+    assert stamps == [0.0, 6.0]
+    assert time.sleeps == [1.0, 5.0]
+
+
+def test_shorter_pause_keeps_longer() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time)
+    pacer.pause_for(30.0)
+    pacer.pause_for(2.0)
+    stamps = asyncio.run(admit(pacer, time, 1))
+    assert stamps == [30.0]
+
+
+def test_concurrency_bounded() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=6000, max_concurrency=2)
+    in_flight = 0
+    highest = 0
+
+    async def one() -> None:
+        nonlocal in_flight, highest
+        async with pacer.slot():
+            in_flight += 1
+            highest = max(highest, in_flight)
+            for _ in range(5):
+                await asyncio.sleep(0)
+            in_flight -= 1
+
+    async def scenario() -> None:
+        await asyncio.gather(*(one() for _ in range(8)))
+
+    asyncio.run(scenario())
+    assert highest == 2
+    assert pacer.stats.admitted == 8
+
+
+def b2b_headers(
+    remaining: int, resets_in: float, allocated: int = 150
+) -> dict[str, str]:
+    return {
+        "X-Requests-Allocated": f"{allocated} times/60 s",
+        "X-Requests-Remaining": f"{remaining} times",
+        "X-Request-Window-Resets-After": f"{resets_in} s",
+    }
+
+
+def test_slowdown_spreads_remaining_budget() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=120, store_limit_per_minute=150)
+    # 30 s left at 2 a second would need 60 requests; 30 remain, 15 kept as headroom.
+    pacer.observe(200, b2b_headers(remaining=30, resets_in=30.0))
+    assert pacer.interval == pytest.approx(30.0 / 15.0)
+    assert pacer.stats.slowdowns == 1
+    assert asyncio.run(admit(pacer, time, 3)) == pytest.approx([0.0, 2.0, 4.0])
+
+
+def test_no_slowdown_with_enough_budget() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=120, store_limit_per_minute=150)
+    pacer.observe(200, b2b_headers(remaining=140, resets_in=50.0))
+    assert pacer.interval == pytest.approx(0.5)
+    assert pacer.stats.slowdowns == 0
+
+
+def test_slowdown_recovers_after_reset() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=120, store_limit_per_minute=150)
+    pacer.observe(200, b2b_headers(remaining=30, resets_in=30.0))
+    time.now = 31.0
+    assert pacer.interval == pytest.approx(0.5)
+
+
+def test_slowdown_recovers_on_fresh_window() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=120, store_limit_per_minute=150)
+    pacer.observe(200, b2b_headers(remaining=30, resets_in=30.0))
+    pacer.observe(200, b2b_headers(remaining=150, resets_in=60.0))
+    assert pacer.interval == pytest.approx(0.5)
+    assert pacer.current_rate_per_minute == pytest.approx(120.0)
+
+
+def test_spent_window_holds_until_reset() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=120, store_limit_per_minute=150)
+    pacer.observe(200, b2b_headers(remaining=3, resets_in=12.5))
+    assert asyncio.run(admit(pacer, time, 1)) == [12.5]
+
+
+def test_slowdown_from_core_headers() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=120, store_limit_per_minute=150)
+    pacer.observe(
+        200,
+        {
+            "X-Rate-Limit-Requests-Left": "25",
+            "X-Rate-Limit-Time-Reset-Ms": "20000",
+            "X-Rate-Limit-Requests-Quota": "150",
+        },
+    )
+    assert pacer.interval == pytest.approx(20.0 / 10.0)
+
+
+def test_close_ends_pending_wait() -> None:
+    time = FakeTime(start=0.0)
+    sleeping = asyncio.Event()
+
+    async def blocking_sleep(seconds: float) -> None:
+        time.sleeps.append(seconds)
+        sleeping.set()
+        await asyncio.Event().wait()
+
+    async def scenario() -> None:
+        pacer = make_pacer(time, sleep=blocking_sleep)
+        pacer.pause_for(60.0)
+        waiter = asyncio.create_task(admit(pacer, time, 1))
+        await sleeping.wait()
+        pacer.close()
+        await waiter
+
+    with pytest.raises(PacerClosedError):
+        asyncio.run(scenario())
+
+
+def test_close_ends_concurrency_wait() -> None:
+    time = FakeTime(start=0.0)
+
+    async def scenario() -> list[BaseException | None]:
+        pacer = make_pacer(time, max_concurrency=1)
+        holding = asyncio.Event()
+        finish = asyncio.Event()
+
+        async def holder() -> None:
+            async with pacer.slot():
+                holding.set()
+                await finish.wait()
+
+        first = asyncio.create_task(holder())
+        await holding.wait()
+        second = asyncio.create_task(admit(pacer, time, 1))
+        await asyncio.sleep(0)
+        pacer.close()
+        outcome = await asyncio.gather(second, return_exceptions=True)
+        finish.set()
+        await first
+        return [item if isinstance(item, BaseException) else None for item in outcome]
+
+    outcome = asyncio.run(scenario())
+    assert isinstance(outcome[0], PacerClosedError)
+
+
+def test_closed_pacer_admits_nothing() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time)
+    pacer.close()
+    with pytest.raises(PacerClosedError):
+        asyncio.run(admit(pacer, time, 1))
+    assert pacer.closed
+
+
+@pytest.mark.parametrize("rate", [0, -5])
+def test_rate_must_be_positive(rate: float) -> None:
+    with pytest.raises(ValueError, match="requests_per_minute"):
+        Pacer(requests_per_minute=rate, store_limit_per_minute=150, max_concurrency=1)
