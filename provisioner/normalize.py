@@ -368,20 +368,19 @@ def parse_name(cell: Cell, *, max_length: int | None = None) -> Parsed[str]:
 
 
 def _unwrap_email(text: str) -> tuple[str, list[str], Finding | None]:
-    """Remove ``mailto:``, quotes and a display name; return the address and notes."""
+    """Remove a display name, quotes and ``mailto:``; return the address and notes.
+
+    The display name goes first, because its own quotes (``"Lee, Ann" <a@x.com>``)
+    must not be taken for quotes around the address.
+    """
     notes: list[str] = []
-    stripped = text.strip(_SMART_QUOTES + " ")
-    if stripped != text:
-        notes.append("removed quotes")
-        text = stripped
-    match = _MAILTO.match(text)
-    if match:
-        text = text[match.end() :].split("?", 1)[0]
-        notes.append("removed mailto:")
     if "<" in text or "," in text or ";" in text:
         pieces = [piece for piece in re.split(r"[;,]", text) if "@" in piece]
         addresses = [addr for _, addr in getaddresses([text]) if addr]
-        if len(pieces) > 1 or len(addresses) > 1:
+        if "<" in text and len(addresses) == 1 and len(pieces) <= 1:
+            notes.append(f"took the address from {show(text)}")
+            text = addresses[0]
+        elif len(pieces) > 1 or len(addresses) > 1:
             return (
                 text,
                 notes,
@@ -391,10 +390,15 @@ def _unwrap_email(text: str) -> tuple[str, list[str], Finding | None]:
                     "Put one address in this row and the others in rows of their own.",
                 ),
             )
-        if "<" in text and len(addresses) == 1:
-            notes.append(f"took the address from {show(text)}")
-            text = addresses[0]
-    return strip_edges(text.strip(_SMART_QUOTES)), notes, None
+    stripped = strip_edges(text.strip(_SMART_QUOTES))
+    if stripped != text:
+        notes.append("removed quotes")
+        text = stripped
+    match = _MAILTO.match(text)
+    if match:
+        text = strip_edges(text[match.end() :].split("?", 1)[0])
+        notes.append("removed mailto:")
+    return text, notes, None
 
 
 def parse_email(cell: Cell) -> Parsed[str]:

@@ -676,8 +676,9 @@ class _RowCheck:
         for column, name, definition in self.layout.extra_columns:
             column_found, cell = self.cell(EXTRA_PREFIX + name)
             column = column_found or column
-            value = self._extra_value(column, cell, definition)
-            if value is None and definition is not None:
+            parsed = self._extra_value(column, cell, definition)
+            value = parsed.value
+            if parsed.is_blank and definition is not None:
                 value = self._extra_blank(column, definition)
             self.draft.values[EXTRA_PREFIX + name] = value
             if value is None:
@@ -718,7 +719,7 @@ class _RowCheck:
 
     def _extra_value(
         self, column: Column, cell: Cell, definition: ExtraFieldDef | None
-    ) -> str | None:
+    ) -> Parsed[str]:
         if definition is None:
             # Offline, the field's type is unknown: pass the text through as typed.
             parsed = parse_text(cell, multiline=True)
@@ -733,7 +734,7 @@ class _RowCheck:
                 multiline=definition.field_type == _MULTILINE,
             )
         self.add(parsed.findings, column)
-        return parsed.value
+        return parsed
 
 
 def _extra_number(cell: Cell, definition: ExtraFieldDef) -> Parsed[str]:
