@@ -223,6 +223,7 @@ class _Dispatch:
         self.unknown: set[int] = set()
         # Rows that the pre-flight found no user for.
         self.checked_absent: set[int] = set()
+        self.company_names: dict[int, str | None] = {}
 
     async def run(self, requests: Sequence[UserRequest]) -> None:
         log.info("dispatch_started", rows=len(requests), mode=self.send.mode)
@@ -612,18 +613,40 @@ class _Dispatch:
         """
         concurrency = self.max_concurrency if strategy == "auto" else 1
         try:
-            return await find_existing(
+            matches = await find_existing(
                 requests, self.api, max_concurrency=concurrency, strategy=strategy
             )
         except AuthError as error:
             self.auth_failed(error)
+            return None
         except TransientApiError as error:
             log.warning(
                 "lookup_failed",
                 rows=[request.row_number for request in requests],
                 error=str(error),
             )
-        return None
+            return None
+        others = {m.user.company_id for m in matches.values() if not m.same_company}
+        await self.read_company_names(others)
+        return matches
+
+    async def read_company_names(self, company_ids: set[int]) -> None:
+        """Read the names of Companies that own a row's email, for the message.
+
+        A name that cannot be read is left out; the message then gives the id.
+        """
+        for company_id in sorted(company_ids - set(self.company_names)):
+            try:
+                company = await self.api.get_company(company_id)
+            except AuthError as error:
+                self.auth_failed(error)
+                return
+            except (TransientApiError, RejectedError, OutcomeUnknownError) as error:
+                log.warning(
+                    "company_name_failed", company_id=company_id, error=str(error)
+                )
+                company = None
+            self.company_names[company_id] = company.name if company else None
 
     def settle(
         self, request: UserRequest, match: ExistingMatch, *, created_here: bool
@@ -635,7 +658,9 @@ class _Dispatch:
         ``rejected`` with ``EMAIL_TAKEN`` naming that Company.
         """
         if not match.same_company:
-            return _rejected(request, email_taken(match.user.company_id))
+            company_id = match.user.company_id
+            name = self.company_names.get(company_id)
+            return _rejected(request, email_taken(company_id, name))
         user = match.user
         if created_here:
             return _outcome(
@@ -755,7 +780,8 @@ def _api_unavailable(request: UserRequest, error: TransientApiError) -> RowOutco
         Status.FAILED,
         code=API_UNAVAILABLE,
         message=(
-            f"The API did not take the request: {error}. The next run sends it again."
+            f"The API did not take the request: {_sentence(error)} The next run "
+            "sends the row again."
         ),
     )
 
@@ -770,6 +796,11 @@ def _no_answer(request: UserRequest, attempts: int) -> RowOutcome:
             "exists. The next run sends the row again."
         ),
     )
+
+
+def _sentence(error: Exception) -> str:
+    text = str(error).strip()
+    return text if text.endswith(".") else text + "."
 
 
 def _lookup_failed(request: UserRequest, reason: str | None) -> RowOutcome:

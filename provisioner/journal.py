@@ -311,10 +311,12 @@ class Journal:
         now = _now()
         with self._transaction():
             for outcome in outcomes:
+                # A row the journal does not know yet starts as pending, so the
+                # outcome below is stored like any other.
                 self._db.execute(
                     "INSERT INTO rows (row_number, status, updated_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (row_number) DO NOTHING",
-                    (outcome.row_number, str(outcome.status), now),
+                    (outcome.row_number, str(Status.PENDING), now),
                 )
                 existing = self._select_row(outcome.row_number)
                 assert existing is not None

@@ -146,15 +146,18 @@ def explain_message(text: str, *, field: str | None = None) -> Rejection:
     return Rejection(code=code, message=_end_sentence(shown), fix=FIXES[code])
 
 
-def email_taken(email_company_id: int | None) -> Rejection:
+def email_taken(company_id: int | None, company_name: str | None = None) -> Rejection:
     """Return the rejection for an email that a user of another Company already has.
 
-    ``email_company_id`` is that Company's id, or None when the API did not say.
+    ``company_id`` is that Company's id, or None when the API did not say; the
+    name is added when known.
     """
-    if email_company_id is None:
+    if company_id is None:
         where = "another Company"
+    elif company_name:
+        where = f'Company "{company_name}" (id {company_id})'
     else:
-        where = f"Company {email_company_id}"
+        where = f"Company {company_id}"
     return Rejection(
         code=EMAIL_TAKEN,
         message=f"The email already belongs to a user of {where}.",

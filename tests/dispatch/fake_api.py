@@ -18,9 +18,10 @@ or drawn at random from ``random_faults``:
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from provisioner.api.types import (
@@ -73,7 +74,11 @@ class FakeApi:
         self.random_faults: dict[str, dict[str, float]] = {}
         self.auth_after_calls: int | None = None
         self.missing_companies: set[int] = set()
+        self.company_names: dict[int, str] = {}
         self.invalid_emails: set[str] = set()
+        self.before_create: Callable[[Sequence[dict[str, Any]]], None] | None = None
+        self.active = 0
+        self.max_active = 0
         self._next_user_id = 1000
         self._next_bc_id = 9000
 
@@ -99,7 +104,9 @@ class FakeApi:
     # B2BApi.
 
     async def create_user(self, body: dict[str, Any]) -> CreatedIds:
-        fault = self._begin("create_user")
+        fault = await self._begin("create_user")
+        if self.before_create is not None:
+            self.before_create([body])
         problem = self._problem(body)
         if fault in (UNKNOWN_BEFORE, TRANSIENT, AUTH):
             _raise_before(fault)
@@ -113,7 +120,9 @@ class FakeApi:
     async def create_users_bulk(
         self, bodies: Sequence[dict[str, Any]]
     ) -> list[CreatedIds]:
-        fault = self._begin("create_users_bulk")
+        fault = await self._begin("create_users_bulk")
+        if self.before_create is not None:
+            self.before_create(bodies)
         if fault in (UNKNOWN_BEFORE, TRANSIENT, AUTH):
             _raise_before(fault)
         problems = [self._problem(body) for body in bodies]
@@ -139,18 +148,18 @@ class FakeApi:
         return answer
 
     async def find_user_by_email(self, email: str) -> UserRecord | None:
-        self._read_fault(self._begin("find_user_by_email"))
+        self._read_fault(await self._begin("find_user_by_email"))
         found = self.users_with(email)
         return found[0] if found else None
 
     async def get_user(self, user_id: int) -> UserRecord | None:
-        self._read_fault(self._begin("get_user"))
+        self._read_fault(await self._begin("get_user"))
         return next((user for user in self.users if user.user_id == user_id), None)
 
     async def list_users(
         self, *, company_id: int | None = None, offset: int = 0, limit: int = 250
     ) -> Page[UserRecord]:
-        self._read_fault(self._begin("list_users"))
+        self._read_fault(await self._begin("list_users"))
         users = [
             user
             for user in self.users
@@ -169,7 +178,9 @@ class FakeApi:
         raise NotImplementedError
 
     async def get_company(self, company_id: int) -> Company | None:
-        raise NotImplementedError
+        self._read_fault(await self._begin("get_company"))
+        name = self.company_names.get(company_id)
+        return None if name is None else Company(company_id, name, status=1)
 
     async def list_roles(self, *, q: str | None = None) -> list[Role]:
         raise NotImplementedError
@@ -182,9 +193,16 @@ class FakeApi:
 
     # Internals.
 
-    def _begin(self, method: str) -> str | None:
+    async def _begin(self, method: str) -> str | None:
+        """Count the call, let other tasks run as a network wait would, pick a fault."""
         self.stats.requests += 1
         self.calls[method] += 1
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            await asyncio.sleep(0)
+        finally:
+            self.active -= 1
         if (
             self.auth_after_calls is not None
             and sum(self.calls.values()) > self.auth_after_calls
