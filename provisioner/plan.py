@@ -25,7 +25,7 @@ from provisioner.config import RateSettings, SendSettings
 from provisioner.dispatch import EMAIL_DUPLICATE, plan_batches
 from provisioner.errors import TransientApiError
 from provisioner.existing import ExistingMatch, find_existing
-from provisioner.model import RowResult, Status, UserRequest
+from provisioner.model import RowIssue, RowResult, Status, UserRequest
 from provisioner.rejections import EMAIL_TAKEN, FIXES
 
 log = structlog.get_logger(__name__)
@@ -201,7 +201,13 @@ def _plan_row(
     number = result.row.row_number
     if not _is_sendable(result):
         status = Status.SKIPPED if result.status == Status.SKIPPED else Status.INVALID
-        return PlanRow(number, status, message=_render_issues(result, status))
+        issues = result.errors if status == Status.INVALID else result.issues
+        return PlanRow(
+            number,
+            status,
+            message=_render_issues(issues),
+            code=issues[0].code if issues else None,
+        )
 
     if number in repeated:
         return PlanRow(
@@ -216,7 +222,9 @@ def _plan_row(
 
     match = matches.get(number)
     if match is None:
-        return PlanRow(number, Status.WOULD_CREATE, message=_render_issues(result))
+        return PlanRow(
+            number, Status.WOULD_CREATE, message=_render_issues(result.issues)
+        )
 
     user = match.user
     if match.same_company:
@@ -242,9 +250,7 @@ def _plan_row(
     )
 
 
-def _render_issues(result: RowResult, status: Status | None = None) -> str | None:
-    """Join the row's issues into one message: errors for invalid rows, else all."""
-    issues = result.errors if status == Status.INVALID else result.issues
+def _render_issues(issues: Sequence[RowIssue]) -> str | None:
     if not issues:
         return None
     return " ".join(issue.render() for issue in issues)

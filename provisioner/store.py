@@ -71,8 +71,8 @@ FULL_LISTING_MIN_LOOKUPS = 3
 #: Closest names offered when a name is not found.
 MAX_SUGGESTIONS = 3
 
-#: Lowest difflib similarity ratio (0 to 1) for a name to be offered; 0.6 is
-#: difflib.get_close_matches' own default.
+#: Lowest difflib similarity ratio (0 to 1) for a name to be offered. It is the
+#: default of difflib.get_close_matches.
 SUGGESTION_CUTOFF = 0.6
 
 #: Maximum number of names one message lists before it counts the rest.
@@ -81,7 +81,8 @@ MAX_LISTED_NAMES = 15
 #: BigCommerce's built-in buyer roles, by the ``role`` number the API takes.
 BUILTIN_ROLES: dict[str, int] = {"admin": 0, "senior buyer": 1, "junior buyer": 2}
 
-#: BigCommerce gives the default storefront of every store channel id 1.
+#: Every BigCommerce store has a default storefront channel with id 1 (BigCommerce
+#: developer documentation, "Channels").
 DEFAULT_STOREFRONT_CHANNEL_ID = 1
 
 COMPANY_KEYS: tuple[CompanyKey, ...] = ("companyId", "company", "companyExternalId")
@@ -284,8 +285,8 @@ def prefer_spelled_as_typed(
 ) -> list[T]:
     """Keep the one match spelled exactly as typed when several match loosely.
 
-    ``typed`` is normalised; ``spelling`` returns the store's spelling of a match.
-    Return ``matches`` unchanged unless exactly one is spelled as typed.
+    ``typed`` is normalised, and ``spelling`` returns the store's spelling of a
+    match. Return ``matches`` unchanged unless exactly one is spelled as typed.
     """
     if len(matches) < 2:
         return matches
@@ -309,7 +310,7 @@ def _judge_companies(companies: Sequence[Company], described: str) -> int | Prob
         return Problem(
             "COMPANY_AMBIGUOUS",
             f"{len(companies)} Companies are {described}: ids {listed}.",
-            "Put the intended Company's id in the company id column instead.",
+            "Put the intended Company's id in the companyId column instead.",
         )
     company = companies[0]
     if not company.is_approved:
@@ -373,9 +374,9 @@ def _similarity(first: str, second: str) -> float:
 
 
 def _listing(names: Sequence[str]) -> str:
-    shown = ", ".join(names[:MAX_LISTED_NAMES])
+    listed = ", ".join(names[:MAX_LISTED_NAMES])
     hidden = len(names) - MAX_LISTED_NAMES
-    return f"{shown} and {hidden} more" if hidden > 0 else shown
+    return f"{listed} and {hidden} more" if hidden > 0 else listed
 
 
 async def _load_companies(
@@ -603,7 +604,7 @@ class StoreCatalog:
             return Problem(
                 "CHANNEL_NOT_FOUND",
                 f"No channel {described} exists in the store.",
-                self._valid_channels_fix(),
+                _capitalise(self._valid_channels_hint()),
             )
         if len(matches) > 1:
             ids = ", ".join(str(channel.channel_id) for channel in matches)
@@ -618,20 +619,21 @@ class StoreCatalog:
                 "CHANNEL_NOT_B2B",
                 f'Channel {channel.channel_id} ("{channel.name}") is not enabled '
                 "for B2B Edition.",
-                "Enable B2B Edition on that storefront in the B2B Edition "
-                "control panel. " + self._valid_channels_fix(),
+                "Enable B2B Edition on that storefront, or "
+                + self._valid_channels_hint(),
             )
         # NOTE: a channel's status (active, inactive, archived, ...) is not checked,
         # because what the API does with a B2B-enabled channel that is not active is
         # not documented.
         return channel.channel_id
 
-    def _valid_channels_fix(self) -> str:
+    def _valid_channels_hint(self) -> str:
+        """Return the end of a fix sentence that lists the B2B-enabled channels."""
         enabled = [c for c in self._channels or () if c.b2b_enabled]
         if not enabled:
-            return "Use a B2B-enabled channel; this store has none yet."
+            return "use a B2B-enabled channel, which this store has none of yet."
         listed = _listing([f'{c.channel_id} ("{c.name}")' for c in enabled])
-        return f"Use one of the B2B-enabled channels: {listed}."
+        return f"use one of the B2B-enabled channels: {listed}."
 
     def _channel_name_unsupported(self, text: str) -> Problem:
         if self.default_channel_ids:
@@ -668,6 +670,10 @@ async def _read_extra_fields(
     if known is not None:
         return known
     return await api.list_extra_fields()
+
+
+def _capitalise(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _builtin_role_key(text: str) -> str:

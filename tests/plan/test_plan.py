@@ -153,6 +153,7 @@ def test_plan_invalid_message_has_cell() -> None:
     row = plan([invalid(7)]).rows[0]
 
     assert row.status == Status.INVALID
+    assert row.code == "EMAIL_INVALID"
     assert row.message is not None
     assert row.message.startswith("Users!A7: The email has no @.")
 
