@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from provisioner.api.types import Channel, Company, Role
 from provisioner.catalog import UNCHECKED, CompanyKey, Problem, RoleChoice
@@ -16,6 +18,7 @@ from provisioner.store import (
     COMPANY_PAGE_SIZE,
     StoreCatalog,
     collect_company_refs,
+    company_ref,
     parse_id,
     suggest_names,
 )
@@ -665,3 +668,16 @@ def test_suggest_names_containing_first() -> None:
     assert suggest_names("acme", names) == ["Acme Holdings", "Acme Industrial"]
     assert suggest_names("Apex Industral", names)[0] == "Apex Industrial"
     assert suggest_names("", names) == []
+
+
+@given(
+    key=st.sampled_from(["companyId", "company", "companyExternalId"]),
+    value=st.text(alphabet=st.sampled_from("aB7 0.\u00a0\u200b\uff11-é"), max_size=12),
+)
+def test_company_ref_is_idempotent(key: CompanyKey, value: str) -> None:
+    # collect_company_refs stores normalised values and the validator may pass
+    # them back, so normalising twice must give the same reference.
+    ref = company_ref(key, value)
+
+    if ref is not None:
+        assert company_ref(*ref) == ref
