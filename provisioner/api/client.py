@@ -7,18 +7,20 @@
 - not sent (``ConnectError``, ``ConnectTimeout``, ``PoolTimeout``, ``ProxyError``):
   resent after an exponential backoff with jitter, at most ``max_attempts`` sends,
   then ``TransientApiError``;
-- sent, but no usable answer (a read or write timeout, a dropped connection, any 5xx
+- sent, but no usable response (a read or write timeout, a dropped connection, any 5xx
   but 507, a 2xx body that is not JSON): a create raises ``OutcomeUnknownError`` at
   once and is never resent here, because the caller must look the email up first;
   a read is resent like a send that failed to connect;
 - 429: nothing was processed, so the same request is resent after the wait the
-  response asks for, without counting as an attempt. The wait pauses every sender
+  response requests, without counting as an attempt. The wait pauses every sender
   (``Pacer.pause_for``); the waits of one request add up to at most
   ``max_rate_wait_seconds``, then ``TransientApiError``;
-- 401 and 403: ``AuthError`` at once (``GET /channels`` answers 403 on a store
+- 401 and 403: ``AuthError`` at once (``GET /channels`` returns 403 on a store
   without multi-storefront, which ``list_channels`` returns as None);
-- 507 (the store reached a resource limit): ``TransientApiError`` at once. A resend
-  within seconds cannot succeed, and the answer says the store did not save anything;
+- 507 (the store reached a resource limit): ``TransientApiError`` at once, because
+  a resend within seconds cannot succeed. 507 means the server could not store what
+  the request needed, so a create is taken as not made (the API does not document
+  its 507 further);
 - other 4xx: ``RejectedError`` with the API's message, never resent.
 """
 
@@ -82,7 +84,11 @@ _UNSENDABLE_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
 class _TokenAuth(httpx.Auth):
-    """Adds ``X-Auth-Token`` to each request, so the client's headers never hold it."""
+    """An auth flow that sets ``X-Auth-Token`` on each request.
+
+    The client's default headers then never contain the token, so a repr of them
+    cannot show it.
+    """
 
     def __init__(self, token: Secret) -> None:
         self._token = token
@@ -98,11 +104,11 @@ class _TokenAuth(httpx.Auth):
 
 
 class _MalformedError(Exception):
-    """A 2xx answer whose JSON does not have the documented shape."""
+    """A 2xx response whose JSON does not have the documented shape."""
 
 
 class _NotJson:
-    """The body of an answer that is not JSON."""
+    """The body of a response that is not JSON."""
 
 
 NOT_JSON: Final = _NotJson()
@@ -117,7 +123,7 @@ class _Reply:
 
 @dataclass(frozen=True, slots=True)
 class _Failure:
-    """A send that failed: ``sent`` tells whether the request may have arrived."""
+    """A failed send; ``sent`` is True when the request may have reached the server."""
 
     description: str
     sent: bool
@@ -147,7 +153,15 @@ def flatten_err_msg(err_msg: Any) -> tuple[str, dict[str, list[str]]]:
                 parts.append(message)
             else:
                 parts.append(f"{name}: {message}")
-    return "; ".join(parts), fields
+    return _join_sentences(parts), fields
+
+
+def _join_sentences(parts: list[str]) -> str:
+    """Join messages into one text, ending each with a full stop unless it has one."""
+    sentences = [
+        part if part.endswith((".", "!", "?")) else f"{part}." for part in parts
+    ]
+    return " ".join(sentences)
 
 
 def _collect_messages(prefix: str, value: Any, out: dict[str, list[str]]) -> None:
@@ -165,9 +179,9 @@ def _collect_messages(prefix: str, value: Any, out: dict[str, list[str]]) -> Non
 
 
 def error_text(payload: Any) -> tuple[str, dict[str, list[str]]]:
-    """Find the error message of an answer: ``data.errMsg``, else a top ``message``.
+    """Find the error message of a response: ``data.errMsg``, else a top ``message``.
 
-    Envelope errors carry ``{"data": {"errMsg": ...}}``; ``GET /channels`` answers
+    Envelope errors carry ``{"data": {"errMsg": ...}}``; ``GET /channels`` returns
     ``{"code": 404, "message": ...}`` without an envelope.
     """
     if not isinstance(payload, Mapping):
@@ -180,7 +194,7 @@ def error_text(payload: Any) -> tuple[str, dict[str, list[str]]]:
             return flatten_err_msg(payload[key])
     if isinstance(data, Mapping) and isinstance(data.get("errors"), list):
         items = _bulk_errors_from(payload)
-        text = "; ".join(_render_item_error(item) for item in items)
+        text = _join_sentences([_render_item_error(item) for item in items])
         return text, {}
     return "", {}
 
@@ -196,11 +210,37 @@ def _render_item_error(item: BulkItemError) -> str:
 def bulk_item_errors(exc: RejectedError) -> list[BulkItemError]:
     """Return the per-user errors of a rejected bulk create, when the API gave them.
 
-    Older API versions answered a failed ``POST /users/bulk`` with ``data.errors``,
+    Older API versions responded to a failed ``POST /users/bulk`` with ``data.errors``,
     one object per failed user with ``_detail`` and sometimes ``email`` or an
-    ``index``. An empty list means the answer named no user.
+    ``index``. An empty list means the response named no user.
     """
     return _bulk_errors_from(exc.body)
+
+
+def bulk_created_ids(exc: RejectedError) -> list[CreatedIds]:
+    """Return the ids a rejected bulk create reports as created anyway, if any.
+
+    A store that creates the valid users of a failed batch may list them in
+    ``data.users`` (or ``data.success``) next to ``data.errors``. The list does
+    not say which id belongs to which email, so look the emails up to match them.
+    """
+    payload = exc.body
+    if not isinstance(payload, Mapping):
+        return []
+    data = payload.get("data")
+    if not isinstance(data, Mapping):
+        return []
+    created: list[CreatedIds] = []
+    for key in ("users", "success"):
+        items = data.get(key)
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            try:
+                created.append(_created_ids(item))
+            except _MalformedError:
+                continue
+    return created
 
 
 def _bulk_errors_from(payload: Any) -> list[BulkItemError]:
@@ -223,19 +263,17 @@ def _bulk_errors_from(payload: Any) -> list[BulkItemError]:
         detail = next(
             (
                 entry[key]
-                for key in ("_detail", "detail", "errMsg", "message")
+                for key in ("errMsg", "_detail", "detail", "message")
                 if key in entry
             ),
             None,
         )
         message, _ = flatten_err_msg(detail)
         email = entry.get("email")
-        index = entry.get("index")
+        index = _optional_int(entry.get("index"))
         items.append(
             BulkItemError(
-                index=index
-                if isinstance(index, int) and not isinstance(index, bool)
-                else None,
+                index=index,
                 email=email if isinstance(email, str) else None,
                 message=message or "rejected without a message",
             )
@@ -267,6 +305,7 @@ class B2BClient:
         transport: httpx.AsyncBaseTransport | None = None,
         max_rate_wait_seconds: float = DEFAULT_MAX_RATE_WAIT_SECONDS,
         rng: random.Random | None = None,
+        backoff_base_seconds: float = BACKOFF_BASE_SECONDS,
     ) -> None:
         problems = _check_base_url(base_url)
         if not store_hash.strip():
@@ -299,6 +338,7 @@ class B2BClient:
         self._verify_tls = verify_tls
         self._transport = transport
         self._rng = rng or random.Random()
+        self._backoff_base_seconds = backoff_base_seconds
         self._http: httpx.AsyncClient | None = None
 
         if not verify_tls:
@@ -330,7 +370,7 @@ class B2BClient:
             read=config.api.read_timeout_seconds,
             write=config.api.read_timeout_seconds,
             # The pacer admits no more requests than there are connections, so a
-            # pool wait is short; a PoolTimeout is still resent, as it was not sent.
+            # pool wait is short. A PoolTimeout is resent because nothing was sent.
             pool=config.api.read_timeout_seconds,
         )
         return cls(
@@ -395,7 +435,7 @@ class B2BClient:
             return _created_ids(data)
         except _MalformedError as exc:
             raise OutcomeUnknownError(
-                f"POST /users answered HTTP {reply.status} without the new user's ids "
+                f"POST /users returned HTTP {reply.status} without the new user's ids "
                 f"({exc}); the user may have been created. Look the email up before "
                 "sending it again.",
                 status=reply.status,
@@ -406,7 +446,7 @@ class B2BClient:
     ) -> list[CreatedIds]:
         """Create up to ten users in one request; see ``bulk_item_errors`` on a 422.
 
-        The answer's order is not documented to follow the input, and its items carry
+        The response's order is not documented to follow the input, and its items carry
         no email: callers that need to know which id is whose look the emails up.
         """
         if not bodies:
@@ -419,7 +459,7 @@ class B2BClient:
             created = [_created_ids(item) for item in data]
         except _MalformedError as exc:
             raise OutcomeUnknownError(
-                f"POST /users/bulk answered HTTP {reply.status} without the new users' "
+                f"POST /users/bulk returned HTTP {reply.status} without the new users' "
                 f"ids ({exc}); some users may have been created. Look the emails up "
                 "before sending them again.",
                 status=reply.status,
@@ -438,7 +478,7 @@ class B2BClient:
         The API's ``email`` filter is an exact match whose case handling is not
         documented, so a mixed-case email that finds nothing is tried in lower case.
         """
-        wanted = email.strip().casefold()
+        expected_email = email.strip().casefold()
         candidates = [email.strip()]
         if candidates[0].lower() != candidates[0]:
             candidates.append(candidates[0].lower())
@@ -450,7 +490,7 @@ class B2BClient:
                 _user_record,
             )
             for user in page.items:
-                if user.email.strip().casefold() == wanted:
+                if user.email.strip().casefold() == expected_email:
                     return user
         return None
 
@@ -496,7 +536,7 @@ class B2BClient:
             if "storefront" not in message.casefold():
                 # NOTE: a 403 here is taken to mean a single-storefront store, as
                 # the API documents. A token without the B2B scope is found by the
-                # first create, which answers 403 too.
+                # first create, which returns 403 too.
                 log.warning("channels_forbidden", endpoint=endpoint, message=message)
             return None
         return await self._collect_from(
@@ -555,7 +595,7 @@ class B2BClient:
     ) -> list[T]:
         """Gather the items of ``first`` and of every later page, by offset.
 
-        A page with ``meta.pagination.totalCount`` tells when to stop; without it,
+        A page with ``meta.pagination.totalCount`` sets where to stop. Without it,
         a short page ends a ``paged`` list and the first page is the whole of any
         other list.
         """
@@ -609,7 +649,7 @@ class B2BClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
     ) -> _Reply:
-        """Send until an answer that is not a 429 or a retryable failure comes back."""
+        """Send until a response that is not a 429 or a retryable failure comes back."""
         http = self._require_open()
         is_create = method == "POST"
         attempt = 1
@@ -660,7 +700,7 @@ class B2BClient:
         params: Mapping[str, Any] | None,
         json_body: Any,
     ) -> _Reply | _Failure:
-        """Send once through the pacer; return the answer or the network failure."""
+        """Send once through the pacer; return the response or the network failure."""
         try:
             async with self.pacer.slot():
                 self._count(endpoint)
@@ -687,20 +727,20 @@ class B2BClient:
         waited: float,
         attempt: int,
     ) -> float:
-        """Choose the wait after a 429; raise when the request has waited too long.
+        """Choose the wait after a 429, or raise when the request has waited too long.
 
-        The response's headers set the wait; a repeated 429 for the same request
+        The response's headers set the wait. A repeated 429 for the same request
         waits at least the exponential backoff, and so does a 429 without headers.
         """
         self.stats.rate_limited += 1
-        asked = rate_limit_wait(headers)
-        if asked is None:
+        requested = rate_limit_wait(headers)
+        if requested is None:
             wait, source = self._backoff_seconds(in_a_row), "backoff"
         elif in_a_row > 1:
-            wait = max(asked[0], self._backoff_seconds(in_a_row))
-            source = asked[1]
+            wait = max(requested[0], self._backoff_seconds(in_a_row))
+            source = requested[1]
         else:
-            wait, source = asked
+            wait, source = requested
 
         if waited + wait > self.max_rate_wait_seconds:
             raise TransientApiError(
@@ -739,7 +779,8 @@ class B2BClient:
         The jitter draws between half and all of the exponential value, so
         senders that failed together do not come back together.
         """
-        ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** (attempt - 1))
+        exponential = self._backoff_base_seconds * 2.0 ** (attempt - 1)
+        ceiling = min(BACKOFF_MAX_SECONDS, exponential)
         jitter: float = self._rng.uniform(0.5, 1.0)
         return ceiling * jitter
 
@@ -758,7 +799,7 @@ class B2BClient:
             )
         if status == 403:
             raise AuthError(
-                f"{endpoint}: the API refused access (HTTP 403{_quoted(message)}). "
+                f"{endpoint}: the API denied access (HTTP 403{_quoted(message)}). "
                 "The token needs the B2B Edition scope set to modify.",
                 status=status,
             )
@@ -799,7 +840,7 @@ class B2BClient:
         self, endpoint: str, failure: str, *, status: int | None = None
     ) -> OutcomeUnknownError:
         return OutcomeUnknownError(
-            f"{endpoint} was sent but no usable answer came back ({failure}); the "
+            f"{endpoint} was sent but no usable response came back ({failure}); the "
             "user may have been created. Look the email up before sending it again.",
             status=status,
         )
@@ -814,7 +855,7 @@ class B2BClient:
         return self._http
 
 
-# Parsing answers
+# Parsing responses
 
 
 def _json_or_marker(response: httpx.Response) -> Any:
@@ -836,7 +877,7 @@ def _effective_status(reply: _Reply) -> int:
 
 
 def _server_failure(reply: _Reply, status: int) -> _Failure | None:
-    """Return the failure an answer shows after the request was sent, if any."""
+    """Return the failure a response shows after the request was sent, if any."""
     if status >= 500 and status != 507:
         return _Failure(f"HTTP {status}", sent=True, status=status)
     if 200 <= status < 300 and reply.payload is NOT_JSON:
@@ -857,12 +898,12 @@ def _location(reply: _Reply) -> str:
 
 @contextmanager
 def _reading(endpoint: str) -> Iterator[None]:
-    """Turn a 2xx answer of an unexpected shape into ``TransientApiError``."""
+    """Turn a 2xx response of an unexpected shape into ``TransientApiError``."""
     try:
         yield
     except (_MalformedError, KeyError, TypeError, ValueError) as exc:
         raise TransientApiError(
-            f"{endpoint} answered in an unexpected shape "
+            f"{endpoint} returned a response of an unexpected shape "
             f"({type(exc).__name__}: {exc}). Check that api.base_url points at the "
             "B2B Edition API v3."
         ) from None
@@ -870,7 +911,7 @@ def _reading(endpoint: str) -> Iterator[None]:
 
 def _data(payload: Any) -> Any:
     if not isinstance(payload, Mapping) or "data" not in payload:
-        raise _MalformedError("the answer has no 'data'")
+        raise _MalformedError("the response has no 'data'")
     return payload["data"]
 
 

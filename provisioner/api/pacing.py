@@ -5,7 +5,7 @@ store, so one ``Pacer`` per run admits each actual send (retries and resends aft
 429 included) through three steps:
 
 1. a semaphore bounds the requests in flight to ``max_concurrency``;
-2. a shared gate holds every sender while a 429 pause (``pause_for``) or a spent
+2. a shared gate stops every sender while a 429 pause (``pause_for``) or a spent
    store window is running;
 3. a spacing step admits one send per interval, ``60 / requests_per_minute``
    seconds, with no burst at start.
@@ -68,7 +68,7 @@ class PacerClosedError(TransientApiError):
 
 @dataclass(slots=True)
 class PacerStats:
-    """What the pacer did: sends admitted, waits, 429 pauses and slowdowns."""
+    """Counts of admitted sends, seconds waited, 429 pauses and slowdowns."""
 
     admitted: int = 0
     waited_seconds: float = 0.0
@@ -118,7 +118,7 @@ def _retry_after_seconds(value: str, now: dt.datetime) -> float | None:
 def rate_limit_wait(
     headers: Mapping[str, str], *, now: dt.datetime | None = None
 ) -> tuple[float, str] | None:
-    """Return how long a 429 asks to wait, in seconds, and the header that said so.
+    """Return the wait a 429 requests, in seconds, and the header that set it.
 
     ``Retry-After`` (seconds or an HTTP date), ``X-Retry-After`` (seconds),
     ``X-Rate-Limit-Time-Reset-Ms`` (milliseconds) and
@@ -245,7 +245,7 @@ class Pacer:
             self._semaphore.release()
 
     def pause_for(self, seconds: float) -> None:
-        """Hold every sender for ``seconds`` from now, as a 429 asks."""
+        """Stop every sender for ``seconds`` from now, as a 429 requests."""
         seconds = max(0.0, seconds)
         until = self._clock() + seconds
         if until > self._gate_until:

@@ -38,7 +38,7 @@ class FakeTime:
 
 
 class FakeApi:
-    """A fake server that answers each request with the next scripted reply.
+    """A fake server that responds to each request with the next scripted reply.
 
     A reply is an ``httpx.Response``, an exception to raise (as the network would),
     or a function of the request. The last reply repeats once the script runs out.

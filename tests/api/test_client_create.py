@@ -1,4 +1,4 @@
-"""B2BClient creates: request headers, answers, error mapping and the retry policy."""
+"""B2BClient creates: request headers, responses, error mapping and the retry policy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from provisioner.api.client import B2BClient, bulk_item_errors
+from provisioner.api.client import B2BClient, bulk_created_ids, bulk_item_errors
 from provisioner.api.types import BulkItemError, CreatedIds
 from provisioner.errors import (
     AuthError,
@@ -105,10 +105,10 @@ def test_create_422_field_messages() -> None:
     exc = create_error(FakeApi(error(422, err_msg)), FakeTime())
     assert isinstance(exc, RejectedError)
     assert exc.field_errors == err_msg
-    assert "email: Email is not correct." in str(exc)
-    assert 'role: "5" is not a valid choice' in str(exc)
-    assert "User must have a role." in str(exc)
-    assert "non_field_errors" not in str(exc)
+    assert str(exc) == (
+        'email: Email is not correct. role: "5" is not a valid choice. '
+        "User must have a role."
+    )
 
 
 def test_create_422_nested_field_messages() -> None:
@@ -308,9 +308,40 @@ def test_bulk_422_item_errors() -> None:
         BulkItemError(
             index=None, email="ann.lee@example.com", message="email is existed"
         ),
-        BulkItemError(index=1, email=None, message="role: role is non-existent"),
+        BulkItemError(index=1, email=None, message="role: role is non-existent."),
     ]
     assert "ann.lee@example.com: email is existed" in str(exc)
+
+
+def test_bulk_422_partial_reports_created() -> None:
+    body = envelope(
+        {
+            "errors": [
+                {
+                    "index": 1,
+                    "email": "b@x.io",
+                    "_detail": "email is existed",
+                    "errMsg": "Email already exists. ['b@x.io']",
+                }
+            ],
+            "users": [{"userId": 7, "bcId": 70}],
+        },
+        code=422,
+    )
+    exc = bulk_error(FakeApi(httpx.Response(422, json=body)))
+    assert isinstance(exc, RejectedError)
+    assert bulk_created_ids(exc) == [CreatedIds(7, 70)]
+    assert bulk_item_errors(exc) == [
+        BulkItemError(
+            index=1, email="b@x.io", message="Email already exists. ['b@x.io']"
+        )
+    ]
+
+
+def test_bulk_422_atomic_reports_none_created() -> None:
+    exc = bulk_error(FakeApi(error(422, {"email": ["Email is not correct."]})))
+    assert isinstance(exc, RejectedError)
+    assert bulk_created_ids(exc) == []
 
 
 def test_bulk_422_single_message_has_no_items() -> None:

@@ -1,4 +1,4 @@
-"""B2BClient on 429: the wait each header asks for, backoff, the cap, and logging."""
+"""B2BClient on 429: the wait each header requests, backoff, the cap, and logging."""
 
 from __future__ import annotations
 
