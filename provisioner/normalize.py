@@ -153,8 +153,8 @@ def strip_edges(text: str) -> str:
 def clean_text(text: str) -> str:
     """Trim both ends of ``text`` and put it in NFC.
 
-    Trimming runs again after NFC because a piece of a normalised string need not
-    be normalised itself; the loop ends after at most a few rounds.
+    Trimming runs again after NFC, because a slice of a normalised string need not
+    be normalised itself. The loop stops as soon as a round changes nothing.
     """
     cleaned = strip_edges(text)
     while True:
@@ -165,7 +165,7 @@ def clean_text(text: str) -> str:
 
 
 def is_placeholder(text: str) -> bool:
-    """Whether ``text`` is a placeholder such as ``N/A`` or ``-`` that means blank."""
+    """Return whether ``text`` is a placeholder such as ``N/A`` or ``-``."""
     return clean_text(text).casefold() in PLACEHOLDERS
 
 
@@ -217,7 +217,7 @@ def _formula_finding(cell: Cell) -> Finding | None:
 
 
 def _whole_number(number: int | float) -> Parsed[int]:
-    """Check that a numeric cell holds a whole number Excel stored exactly."""
+    """Check that a numeric cell contains a whole number that Excel stored exactly."""
     if isinstance(number, float):
         if not math.isfinite(number):
             return _fail("NOT_WHOLE_NUMBER", f"{number} is not a number.", _TEXT_FIX)
@@ -334,9 +334,9 @@ def parse_name(cell: Cell, *, max_length: int | None = None) -> Parsed[str]:
     """Normalise a first or last name.
 
     A line break becomes a single space with a warning. A placeholder (``-``,
-    ``N/A``, ``None``) is an error rather than blank, and so is a name that starts
-    with ``=``, ``+``, ``-`` or ``@``, because a spreadsheet opened later would run
-    it as a formula and no real name starts that way.
+    ``N/A``, ``None``) is an error rather than blank. A name that starts with ``=``,
+    ``+``, ``-`` or ``@`` is an error too: a spreadsheet opened later would run it
+    as a formula, and no real name starts that way.
     """
     parsed = cell_text(cell)
     text = parsed.value
@@ -582,7 +582,7 @@ def split_list(cell: Cell) -> Parsed[list[str]]:
     removed, and items are separated by runs of ``,`` ``;`` ``|``. Within an item,
     whitespace separates ids (``1 2``) but not words, so a name such as
     ``US Store`` stays one token. An item ``1.0`` becomes ``1``; ``1.2`` is an error.
-    Tokens repeat at most once, in their first order. A blank cell gives None.
+    Each token appears once, at its first position. A blank cell gives None.
     """
     problem = _formula_finding(cell) or _date_finding(cell.value)
     if problem is not None:

@@ -1,10 +1,10 @@
 """Write the XLSX template that sales ops fill in.
 
-The ``Users`` sheet has the canonical headers from ``provisioner.fields`` (the loader
-matches them exactly), one column per user extra field, every column formatted as
-Text so Excel keeps leading zeros and long ids, and dropdowns for the role, the
-yes/no field and dropdown extra fields. The ``Instructions`` sheet explains each
-column in one row.
+The ``Users`` sheet has the canonical headers from ``provisioner.fields``, which the
+loader matches exactly, and one column per user extra field. Every column is
+formatted as Text, so Excel keeps leading zeros and long ids. The role, the yes/no
+field and dropdown extra fields get dropdowns. The ``Instructions`` sheet explains
+each column in one row.
 """
 
 from __future__ import annotations

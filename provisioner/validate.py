@@ -134,9 +134,7 @@ class OfflineCatalog:
         number = builtin_role(text)
         if number is not None:
             return RoleChoice(role=number)
-        if not text or (
-            text.isascii() and text.lstrip("+-").isdigit() and not text.isdigit()
-        ):
+        if not text.isdigit() and not any(char.isalpha() for char in text):
             return Problem(
                 "ROLE_INVALID",
                 f"{show(value)} is not a role.",
@@ -170,7 +168,7 @@ def _extra_key(name: str) -> str:
 
 @dataclass(slots=True)
 class _Layout:
-    """Which columns hold which field, and the store's extra fields if known."""
+    """The columns of each field, and the store's extra fields when known."""
 
     columns: dict[str, list[Column]]
     extra_columns: list[tuple[Column, str, ExtraFieldDef | None]]
@@ -351,11 +349,15 @@ class _RowCheck:
     def cell(self, name: str) -> tuple[Column | None, Cell]:
         """Return the column and cell of a field; two filled columns must agree."""
         columns = self.layout.columns.get(name, [])
+        cells = [(column, self._cell_of(column)) for column in columns]
+        # A formula without a saved result reads as empty but is not blank.
         filled = [
-            (c, self._cell_of(c)) for c in columns if not self._cell_of(c).is_blank
+            (column, cell)
+            for column, cell in cells
+            if not cell.is_blank or cell.formula_without_value
         ]
         if not filled:
-            return (columns[0] if columns else None), EMPTY_CELL
+            return cells[0] if cells else (None, EMPTY_CELL)
         first_column, first_cell = filled[0]
         for column, other in filled[1:]:
             if clean_text(other.text) != clean_text(first_cell.text):
@@ -568,6 +570,9 @@ class _RowCheck:
             return
         self.draft.values["role"] = text.casefold()
         outcome = self.catalog.resolve_role(text)
+        if isinstance(outcome, RoleChoice):
+            # "Admin" and "0" are the same role, so duplicate rows compare equal.
+            self.draft.values["role"] = outcome
         if isinstance(outcome, Problem):
             if from_default:
                 outcome = Problem(
@@ -604,8 +609,10 @@ class _RowCheck:
             return []
         self.draft.values["channelIds"] = [token.casefold() for token in tokens]
         channels: list[int] = []
+        resolved_all = True
         for token in tokens:
             outcome = self.catalog.resolve_channel(token)
+            resolved_all = resolved_all and isinstance(outcome, int)
             if isinstance(outcome, Problem):
                 if from_default:
                     outcome = Problem(
@@ -621,6 +628,9 @@ class _RowCheck:
             elif outcome not in channels:
                 channels.append(outcome)
         self.draft.body["channelIds"] = channels
+        if resolved_all:
+            # Ids and names of the same channels make equal rows for duplicates.
+            self.draft.values["channelIds"] = sorted(channels)
         return channels
 
     def check_origin_channel(self, channels: list[int]) -> None:

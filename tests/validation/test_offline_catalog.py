@@ -53,7 +53,7 @@ def test_role(value: str, expected: object) -> None:
     assert CATALOG.resolve_role(value) == expected
 
 
-@pytest.mark.parametrize("value", ["", "-1"])
+@pytest.mark.parametrize("value", ["", "-1", "1.5", "1,2", "#"])
 def test_role_invalid(value: str) -> None:
     outcome = CATALOG.resolve_role(value)
     assert isinstance(outcome, Problem)

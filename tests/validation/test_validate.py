@@ -401,6 +401,13 @@ def test_duplicates_never_matched_on_uuid() -> None:
     assert all(r.request is not None for r in results)
 
 
+def test_duplicate_compares_resolved_role_and_channels() -> None:
+    first = good_row(role="Admin", channelIds="US Store; eu")
+    second = good_row(role="0", channelIds="2;1")
+    results = validate_rows([first, second])
+    assert results[1].status is Status.SKIPPED
+
+
 def test_third_duplicate_compared_with_first() -> None:
     rows = [good_row(), good_row(), good_row(lastName="Leigh")]
     results = validate_rows(rows)
