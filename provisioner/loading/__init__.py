@@ -73,12 +73,13 @@ def load_sheet(
 
 def _file_size(path: Path) -> int:
     try:
-        if not path.is_file():
-            raise InputFileError(f"{path} is not a file. Give the path of the sheet.")
-        return path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         raise InputFileError(f"{path} not found. Check the path.") from None
     except PermissionError:
         raise InputFileError(
             f"{path} cannot be read: permission denied. Check the file's permissions."
         ) from None
+    if not path.is_file():
+        raise InputFileError(f"{path} is not a file. Give the path of the sheet.")
+    return info.st_size

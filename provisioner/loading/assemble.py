@@ -107,8 +107,13 @@ def _fit_row(sheet: LoadedSheet, raw: RawRow, width: int, limits: Limits) -> Sou
 
 def _is_note_row(cells: list[Cell]) -> bool:
     """Return whether a row holds one value and no address: a note, not a user."""
-    filled = [cell for cell in cells if not is_blank_text(cell.text)]
-    return len(filled) == 1 and "@" not in filled[0].text
+    filled: Cell | None = None
+    for cell in cells:
+        if cell.text and not is_blank_text(cell.text):
+            if filled is not None:
+                return False
+            filled = cell
+    return filled is not None and "@" not in filled.text
 
 
 def _drop_note_rows(sheet: LoadedSheet, note_like: list[bool]) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
 
-from provisioner.fields import RESULT_COLUMNS, normalise_header
+from provisioner.fields import INVISIBLE_CHARACTERS, RESULT_COLUMNS, normalise_header
 from provisioner.model import Cell, Column, RowIssue
 
 #: Non-blank rows searched for the header row when no header row is given.
@@ -52,7 +52,9 @@ class ColumnMap:
 
 def is_blank_text(text: str) -> bool:
     """Return whether ``text`` shows nothing: empty, whitespace or invisible marks."""
-    return not text.strip().strip("\ufeff\u200b\u200c\u200d\u2060\u00ad").strip()
+    if not text:
+        return True
+    return not text.strip().strip(INVISIBLE_CHARACTERS).strip()
 
 
 def is_blank_row(cells: Sequence[Cell]) -> bool:

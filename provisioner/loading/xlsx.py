@@ -223,6 +223,11 @@ def _data_rows(
     links = _RangeSweep(extras.hyperlinks)
     formulas = extras.formulas_without_value
     for number, cells in enumerate(_guarded(path, rows), start=first):
+        # Most rows end at the header's width; the count runs in C, so the
+        # columns read for values without a header cost little on those rows.
+        tail = cells[width:]
+        if tail.count(OPENPYXL_EMPTY_CELL) == len(tail):
+            cells = cells[:width]
         row = [_to_cell(cell) for cell in cells]
         if formulas:
             _mark_formulas(row, number, formulas)
