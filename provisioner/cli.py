@@ -525,16 +525,16 @@ def status(job_id: str | None, config_path: Path | None) -> None:
                 if job.meta.get("error"):
                     click.echo(f"    {job.meta['error']}")
             return
-        job = find_job(jobs_dir, job_id)
-        if job is None:
+        picked = find_job(jobs_dir, job_id)
+        if picked is None:
             fail(
                 f"no job {job_id!r} in {jobs_dir}. Run `provisioner status` to list jobs.",
                 ExitCode.INPUT_OR_CONFIG,
             )
-        if not job.journal_path.exists():
-            click.echo(f"{job.job_id}: {job.meta.get('state')}: {job.meta.get('error', '')}")
+        if not picked.journal_path.exists():
+            click.echo(f"{picked.job_id}: {picked.meta.get('state')}: {picked.meta.get('error', '')}")
             return
-        with Journal.open(job.journal_path) as journal:
+        with Journal.open(picked.journal_path) as journal:
             outcomes = journal.outcomes()
         wanted = ATTENTION_STATUSES | RETRY_STATUSES
         shown = 0
@@ -545,8 +545,8 @@ def status(job_id: str | None, config_path: Path | None) -> None:
                 message = (outcome.message or "").replace("\n", " ")
                 click.echo(f"row {number}: {outcome.status.value}: {message}")
         if shown == 0:
-            click.echo(f"{job.job_id}: no rows need attention.")
-        click.echo(f"Results: {job.results_path}")
+            click.echo(f"{picked.job_id}: no rows need attention.")
+        click.echo(f"Results: {picked.results_path}")
 
 
 if __name__ == "__main__":

@@ -274,7 +274,10 @@ async def read_store(
     for sheet in loaded:
         refs |= collect_company_refs(sheet)
     catalog = await StoreCatalog.load(
-        api, company_refs=refs, default_channel_ids=config.defaults.channel_ids
+        api,
+        company_refs=refs,
+        default_channel_ids=config.defaults.channel_ids,
+        extra_fields=extra_fields,
     )
     return loaded, catalog
 
@@ -285,7 +288,13 @@ async def plan_sheet(
     """Predict each row's status against the store; create nothing."""
     (sheet,), catalog = await read_store(api, [(path, correction_options(path, options))], config)
     results = validate_sheet(sheet, catalog, defaults=config.defaults)
-    plan = await plan_run(results, api=api, send=config.send, rate=config.rate)
+    plan = await plan_run(
+        results,
+        api=api,
+        send=config.send,
+        rate=config.rate,
+        store_requests=catalog.requests + 1,
+    )
     by_row = {row.row_number: row for row in plan.rows}
     outcomes = {
         number: RowOutcome(
