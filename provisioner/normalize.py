@@ -37,7 +37,7 @@ NORMALIZE_CODES: dict[str, str] = {
     "EXCEL_DATE": "Excel turned the value into a date or time",
     "NOT_WHOLE_NUMBER": "a number with a fraction where a whole number is needed",
     "TOO_MANY_DIGITS": "a number longer than the 15 digits Excel keeps",
-    "SCIENTIFIC_NOTATION": "a number shown in scientific notation, digits lost",
+    "SCIENTIFIC_NOTATION": "a number displayed in scientific notation, digits lost",
     "NOT_AN_ID": "text where a numeric id is needed",
     "REPLACEMENT_CHARACTER": "the text contains U+FFFD from a failed decoding",
     "CONTROL_CHARACTER": "the text contains an invisible control character",
@@ -124,7 +124,7 @@ def _warning(code: str, message: str, fix: str = "") -> Finding:
     return Finding(code, message, fix, "warning")
 
 
-def show(value: object, limit: int = 60) -> str:
+def quoted(value: object, limit: int = 60) -> str:
     """Quote a value for a message, shortened to ``limit`` characters."""
     text = value if isinstance(value, str) else str(value)
     if len(text) > limit:
@@ -143,6 +143,8 @@ def strip_edges(text: str) -> str:
     """Remove Unicode whitespace and invisible format characters at both ends."""
     start = 0
     end = len(text)
+    if end and not _is_edge_junk(text[0]) and not _is_edge_junk(text[-1]):
+        return text
     while start < end and _is_edge_junk(text[start]):
         start += 1
     while end > start and _is_edge_junk(text[end - 1]):
@@ -182,7 +184,7 @@ def _check_decoding(text: str) -> Finding | None:
     if "\ufffd" in text:
         return Finding(
             "REPLACEMENT_CHARACTER",
-            f"{show(text)} contains �, a character lost when the file was decoded.",
+            f"{quoted(text)} contains �, a character lost when the file was decoded.",
             "Save the file as CSV UTF-8 or XLSX and load it again.",
         )
     return None
@@ -260,8 +262,8 @@ def cell_text(cell: Cell) -> Parsed[str]:
         return Parsed("TRUE" if value else "FALSE")
     if isinstance(value, int | float):
         if isinstance(value, float) and not value.is_integer():
-            shown = clean_text(cell.text) if cell.text else repr(value)
-            return Parsed(shown or None)
+            displayed = clean_text(cell.text) if cell.text else repr(value)
+            return Parsed(displayed or None)
         number = _whole_number(value)
         return Parsed(
             None if number.value is None else str(number.value), number.findings
@@ -291,7 +293,7 @@ def _check_free_text(
     if _has_control(text, allow_newlines=multiline):
         return _fail(
             "CONTROL_CHARACTER",
-            f"{show(text)} contains an invisible control character.",
+            f"{quoted(text)} contains an invisible control character.",
             "Retype the value.",
         )
     if max_length is not None and len(text) > max_length:
@@ -318,7 +320,7 @@ def parse_text(
     findings = list(parsed.findings)
     if text.casefold() in PLACEHOLDERS:
         findings.append(
-            _warning("PLACEHOLDER_BLANK", f"{show(text)} was treated as blank.")
+            _warning("PLACEHOLDER_BLANK", f"{quoted(text)} was treated as blank.")
         )
         return Parsed(None, tuple(findings))
     return _check_free_text(
@@ -345,13 +347,13 @@ def parse_name(cell: Cell, *, max_length: int | None = None) -> Parsed[str]:
     if text.casefold() in PLACEHOLDERS:
         return _fail(
             "NAME_PLACEHOLDER",
-            f"{show(text)} is a placeholder, not a name.",
+            f"{quoted(text)} is a placeholder, not a name.",
             "Enter the person's name.",
         )
     if text.startswith(_FORMULA_STARTS):
         return _fail(
             "NAME_FORMULA",
-            f"The name {show(text)} starts with {text[0]!r}, so a spreadsheet could "
+            f"The name {quoted(text)} starts with {text[0]!r}, so a spreadsheet could "
             "run it as a formula.",
             "Remove the leading character.",
         )
@@ -378,7 +380,7 @@ def _unwrap_email(text: str) -> tuple[str, list[str], Finding | None]:
         pieces = [piece for piece in re.split(r"[;,]", text) if "@" in piece]
         addresses = [addr for _, addr in getaddresses([text]) if addr]
         if "<" in text and len(addresses) == 1 and len(pieces) <= 1:
-            notes.append(f"took the address from {show(text)}")
+            notes.append(f"took the address from {quoted(text)}")
             text = addresses[0]
         elif len(pieces) > 1 or len(addresses) > 1:
             return (
@@ -386,7 +388,7 @@ def _unwrap_email(text: str) -> tuple[str, list[str], Finding | None]:
                 notes,
                 Finding(
                     "EMAIL_MULTIPLE",
-                    f"{show(text)} contains more than one email address.",
+                    f"{quoted(text)} contains more than one email address.",
                     "Put one address in this row and the others in rows of their own.",
                 ),
             )
@@ -416,7 +418,7 @@ def parse_email(cell: Cell) -> Parsed[str]:
         if from_link.value is not None:
             note = _warning(
                 "EMAIL_FROM_HYPERLINK",
-                f"The cell shows {show(cell.text)}; its link's address "
+                f"The cell shows {quoted(cell.text)}; its link's address "
                 f"{from_link.value} was used.",
                 "Check that this is the person's address.",
             )
@@ -427,7 +429,7 @@ def parse_email(cell: Cell) -> Parsed[str]:
     if isinstance(cell.value, int | float | bool):
         return _fail(
             "EMAIL_INVALID",
-            f"{show(parsed.value)} is a number, not an email address.",
+            f"{quoted(parsed.value)} is a number, not an email address.",
             "Enter the person's email address.",
         )
     original = parsed.value
@@ -443,7 +445,7 @@ def parse_email(cell: Cell) -> Parsed[str]:
     if any(_is_edge_junk(char) or unicodedata.category(char) == "Cc" for char in text):
         return _fail(
             "EMAIL_WHITESPACE",
-            f"{show(text)} contains a space or an invisible character.",
+            f"{quoted(text)} contains a space or an invisible character.",
             "Retype the address without spaces.",
         )
     try:
@@ -451,7 +453,7 @@ def parse_email(cell: Cell) -> Parsed[str]:
     except EmailNotValidError as exc:
         return _fail(
             "EMAIL_INVALID",
-            f"{show(text)} is not a valid email address: {exc}",
+            f"{quoted(text)} is not a valid email address: {exc}",
             "Correct the address.",
         )
     address = result.normalized
@@ -466,7 +468,7 @@ def parse_email(cell: Cell) -> Parsed[str]:
         return Parsed(address)
     change = _warning(
         "EMAIL_CHANGED",
-        f"{show(raw)} was read as {address} ({', '.join(notes)}).",
+        f"{quoted(raw)} was read as {address} ({', '.join(notes)}).",
         "Check that this is the person's address.",
     )
     return Parsed(address, (change,))
@@ -485,20 +487,20 @@ def _text_to_int(text: str) -> Parsed[int]:
     if _SCIENTIFIC.fullmatch(digits):
         return _fail(
             "SCIENTIFIC_NOTATION",
-            f"{show(text)} is a number in scientific notation, so its last digits "
+            f"{quoted(text)} is a number in scientific notation, so its last digits "
             "are lost.",
             "Format the column as Text in Excel and retype the full number.",
         )
     if re.fullmatch(r"[+-]?[0-9]+[.,][0-9]+", digits):
         return _fail(
             "NOT_WHOLE_NUMBER",
-            f"{show(text)} is not a whole number.",
+            f"{quoted(text)} is not a whole number.",
             "Enter a whole number id; if this was a list such as '1,2', format the "
             "column as Text.",
         )
     return _fail(
         "NOT_AN_ID",
-        f"{show(text)} is not a numeric id.",
+        f"{quoted(text)} is not a numeric id.",
         "Enter the id as digits only.",
     )
 
@@ -546,9 +548,9 @@ def parse_phone(cell: Cell, *, max_length: int | None = None) -> Parsed[str]:
         number = _whole_number(value)
         if number.value is None:
             return Parsed(None, number.findings)
-        shown = clean_text(cell.text)
-        if re.sub(r"[^0-9]", "", shown).lstrip("0") == str(abs(number.value)):
-            text = shown
+        displayed = clean_text(cell.text)
+        if re.sub(r"[^0-9]", "", displayed).lstrip("0") == str(abs(number.value)):
+            text = displayed
         else:
             text = str(number.value)
         note = _warning(
@@ -565,7 +567,7 @@ def parse_phone(cell: Cell, *, max_length: int | None = None) -> Parsed[str]:
     ):
         return _fail(
             "SCIENTIFIC_NOTATION",
-            f"{show(typed)} is a phone number in scientific notation, so its digits "
+            f"{quoted(typed)} is a phone number in scientific notation, so its digits "
             "are lost.",
             "Format the column as Text in Excel and retype the full number.",
         )
@@ -641,7 +643,7 @@ def _list_item_tokens(item: str, findings: list[Finding]) -> list[str]:
             findings.append(
                 Finding(
                     "LIST_INVALID",
-                    f"{show(word)} in the list is not a whole-number id.",
+                    f"{quoted(word)} in the list is not a whole-number id.",
                     "Separate ids with ';' (for example 1;2) and format the column "
                     "as Text so Excel does not read '1,2' as a decimal.",
                 )
@@ -676,7 +678,7 @@ def parse_bool(cell: Cell) -> Parsed[bool]:
         return Parsed(False)
     return _fail(
         "BOOL_INVALID",
-        f"{show(cell.text or value)} is not yes or no.",
+        f"{quoted(cell.text or value)} is not yes or no.",
         "Enter yes or no.",
     )
 

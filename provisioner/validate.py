@@ -63,7 +63,7 @@ from provisioner.normalize import (
     parse_name,
     parse_phone,
     parse_text,
-    show,
+    quoted,
     split_list,
 )
 
@@ -125,7 +125,7 @@ class OfflineCatalog:
             return int(text)
         return Problem(
             "COMPANY_ID_INVALID",
-            f"The Company id {show(value)} is not a positive whole number.",
+            f"The Company id {quoted(value)} is not a positive whole number.",
             "Enter the Company's numeric id from B2B Edition.",
         )
 
@@ -137,7 +137,7 @@ class OfflineCatalog:
         if not text.isdigit() and not any(char.isalpha() for char in text):
             return Problem(
                 "ROLE_INVALID",
-                f"{show(value)} is not a role.",
+                f"{quoted(value)} is not a role.",
                 "Enter Admin, Senior Buyer, Junior Buyer, 0, 1, 2 or a role's name.",
             )
         # A larger number may be a store's role id, and a name a custom role.
@@ -150,7 +150,7 @@ class OfflineCatalog:
                 return int(text)
             return Problem(
                 "CHANNEL_ID_INVALID",
-                f"The channel id {show(value)} is not a positive whole number.",
+                f"The channel id {quoted(value)} is not a positive whole number.",
                 "Enter the storefront's channel id (1 is the default storefront).",
             )
         return UNCHECKED
@@ -363,8 +363,8 @@ class _RowCheck:
             if clean_text(other.text) != clean_text(first_cell.text):
                 self.error(
                     "COLUMN_CONFLICT",
-                    f"{first_column.header!r} is {show(first_cell.text)} but "
-                    f"{column.header!r} ({self.ref(column)}) is {show(other.text)}.",
+                    f"{first_column.header!r} is {quoted(first_cell.text)} but "
+                    f"{column.header!r} ({self.ref(column)}) is {quoted(other.text)}.",
                     "Make the two cells equal or clear one of them.",
                     first_column,
                 )
@@ -714,7 +714,7 @@ class _RowCheck:
             self.warn(
                 "EXTRA_FIELD_DEFAULT_USED",
                 f"The required extra field {definition.name!r} is blank, so the "
-                f"store's default {show(definition.default_value)} is sent.",
+                f"store's default {quoted(definition.default_value)} is sent.",
                 "Fill in the cell if the default is wrong for this user.",
                 column,
             )
@@ -768,7 +768,7 @@ def _extra_number(cell: Cell, definition: ExtraFieldDef) -> Parsed[str]:
                 (
                     Finding(
                         "EXTRA_FIELD_NOT_NUMBER",
-                        f"{definition.name} must be a number; {show(text)} is not.",
+                        f"{definition.name} must be a number; {quoted(text)} is not.",
                         "Enter digits with '.' as the decimal point.",
                     ),
                 ),
@@ -798,16 +798,16 @@ def _extra_choice(cell: Cell, definition: ExtraFieldDef) -> Parsed[str]:
     for choice in definition.list_of_values:
         if _extra_key(choice) == wanted:
             return Parsed(choice, parsed.findings)
-    shown = ", ".join(definition.list_of_values[:10])
+    choices = ", ".join(definition.list_of_values[:10])
     if len(definition.list_of_values) > 10:
-        shown += ", …"
+        choices += ", …"
     return Parsed(
         None,
         (
             Finding(
                 "EXTRA_FIELD_NOT_IN_LIST",
-                f"{show(parsed.value)} is not a choice of {definition.name}.",
-                f"Enter one of: {shown}.",
+                f"{quoted(parsed.value)} is not a choice of {definition.name}.",
+                f"Enter one of: {choices}.",
             ),
         ),
     )
@@ -859,7 +859,7 @@ def _check_unique_extras(
                 RowIssue(
                     "EXTRA_FIELD_DUPLICATE",
                     f"{definition.name} must be unique, and row {earlier} already "
-                    f"has {show(value)}.",
+                    f"has {quoted(value)}.",
                     "Give each user a different value.",
                     column=column.header if column else None,
                     cell=sheet.cell_ref(column, draft.row.row_number)
