@@ -150,6 +150,9 @@ class _Handler(BaseHTTPRequestHandler):
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
             )
             self.close_connection = True
+            # The descriptor closes once the handler's file objects close, before
+            # the server would send its FIN.
+            self.connection.close()
             return
         if reply.action == "close":
             self.close_connection = True

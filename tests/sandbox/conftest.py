@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from provisioner.sandbox import RunningSandbox
+
 from .helpers import api_client
 
 

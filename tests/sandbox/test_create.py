@@ -219,7 +219,8 @@ def test_blank_required_extra_field(api: httpx.Client) -> None:
         (
             "Cost Centre",
             "X" * 21,
-            'Extra field "Cost Centre": ensure this value has no more than 20 characters.',
+            'Extra field "Cost Centre": ensure this value has no more than 20 '
+            "characters.",
         ),
         (
             "Region",
@@ -229,7 +230,8 @@ def test_blank_required_extra_field(api: httpx.Client) -> None:
         (
             "Approval Limit",
             "100001",
-            'Extra field "Approval Limit": ensure this value is less than or equal to 100000.',
+            'Extra field "Approval Limit": ensure this value is less than or equal '
+            "to 100000.",
         ),
         (
             "Approval Limit",
