@@ -66,6 +66,9 @@ EXCEL_MAX_DIGITS = 15
 #: Integers above this cannot all be stored exactly in a float (Excel's number type).
 FLOAT_EXACT_LIMIT = 2**53
 
+#: Integers wider than this (about 38 digits) are rejected before they are printed.
+_LARGE_INT_BITS = 128
+
 _DATE_FIX = "Excel converted this to a date; format the column as Text and retype it."
 _TEXT_FIX = "Format the column as Text in Excel and retype the value."
 _FORMULA_STARTS = ("=", "+", "-", "@")
@@ -73,6 +76,7 @@ _SMART_QUOTES = "\"'“”‘’„‚«»"
 _DIGITS = re.compile(r"[0-9]+")
 _INTEGRAL_DECIMAL = re.compile(r"([0-9]+)\.0+")
 _SCIENTIFIC = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+")
+_EXCEL_SCIENTIFIC = re.compile(r"-?[0-9](?:[.,][0-9]+)?E[+-][0-9]+", re.IGNORECASE)
 _LIST_SEPARATORS = re.compile(r"[,;|]+")
 _WHITESPACE_RUN = re.compile(r"\s+")
 _LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|[\n\r\v\f\x85\u2028\u2029])[ \t]*")
@@ -233,14 +237,20 @@ def _whole_number(number: int | float) -> Parsed[int]:
         if abs(number) >= FLOAT_EXACT_LIMIT:
             return _fail(
                 "TOO_MANY_DIGITS",
-                f"{number:.0f} has too many digits to be stored exactly as a number.",
+                f"{quoted(f'{number:.0f}')} has too many digits to be stored exactly "
+                "as a number.",
                 _TEXT_FIX,
             )
+    elif number.bit_length() > _LARGE_INT_BITS:
+        # Too long to be a real id, and str() of a huge int is slow or raises.
+        return _fail(
+            "TOO_MANY_DIGITS", "The number has far too many digits.", _TEXT_FIX
+        )
     if _significant_digits(number) > EXCEL_MAX_DIGITS:
         return _fail(
             "TOO_MANY_DIGITS",
-            f"{int(number)} has more than {EXCEL_MAX_DIGITS} digits, so Excel may "
-            "have changed the last ones.",
+            f"{quoted(str(int(number)))} has more than {EXCEL_MAX_DIGITS} digits, so "
+            "Excel may have changed the last ones.",
             _TEXT_FIX,
         )
     return Parsed(int(number))
@@ -330,6 +340,24 @@ def parse_text(
         multiline=multiline,
         newline_code="TEXT_NEWLINE",
     )
+
+
+def parse_external_id(cell: Cell, *, max_length: int | None = None) -> Parsed[str]:
+    """Normalise a free-text id (a uuid or ERP id), as ``parse_text`` does.
+
+    Text in Excel's scientific display (``1.23457E+11``) is an error, because the
+    digits of the original id are lost.
+    """
+    parsed = parse_text(cell, max_length=max_length)
+    text = parsed.value
+    if text is not None and _EXCEL_SCIENTIFIC.fullmatch(text):
+        return _fail(
+            "SCIENTIFIC_NOTATION",
+            f"{quoted(text)} is a number in scientific notation, so the id's digits "
+            "are lost.",
+            "Format the column as Text in Excel and retype the full id.",
+        )
+    return parsed
 
 
 def parse_name(cell: Cell, *, max_length: int | None = None) -> Parsed[str]:

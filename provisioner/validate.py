@@ -59,6 +59,7 @@ from provisioner.normalize import (
     clean_text,
     parse_bool,
     parse_email,
+    parse_external_id,
     parse_int,
     parse_name,
     parse_phone,
@@ -530,7 +531,7 @@ class _RowCheck:
             if parsed_id.value is None:
                 return (column if not parsed_id.ok else None), None, None
             return column, "companyId", str(parsed_id.value)
-        parsed = parse_text(cell, max_length=255)
+        parsed = parse_external_id(cell, max_length=255)
         self.add(parsed.findings, column)
         text = parsed.value
         if text is None:
@@ -676,7 +677,7 @@ class _RowCheck:
 
     def check_uuid(self) -> None:
         limit = FIELDS_BY_NAME["uuid"].max_length
-        _, parsed = self.parse("uuid", lambda cell: parse_text(cell, max_length=limit))
+        _, parsed = self.parse("uuid", partial(parse_external_id, max_length=limit))
         self.draft.values["uuid"] = parsed.value
         if parsed.value:
             self.draft.body["uuid"] = parsed.value

@@ -12,6 +12,7 @@ from provisioner.normalize import (
     clean_text,
     parse_bool,
     parse_email,
+    parse_external_id,
     parse_int,
     parse_name,
     parse_phone,
@@ -173,6 +174,12 @@ def test_int_rejects_without_rounding(value: CellValue, code: str) -> None:
     parsed = parse_int(cell(value))
     assert parsed.value is None
     assert codes(parsed) == [code]
+
+
+def test_int_huge_number_is_error() -> None:
+    parsed = parse_int(Cell(value=10**5000, text=""))
+    assert parsed.value is None
+    assert codes(parsed) == ["TOO_MANY_DIGITS"]
 
 
 def test_int_fifteen_digits_are_kept() -> None:
@@ -467,3 +474,20 @@ def test_bool_rejects_other_values(raw: CellValue) -> None:
 )
 def test_builtin_role(raw: str, expected: int | None) -> None:
     assert builtin_role(raw) == expected
+
+
+# --- external ids -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["1.23457E+11", "9.8E-05", "1,5E+12"])
+def test_external_id_scientific_is_error(raw: str) -> None:
+    parsed = parse_external_id(cell(raw))
+    assert parsed.value is None
+    assert codes(parsed) == ["SCIENTIFIC_NOTATION"]
+
+
+@pytest.mark.parametrize("raw", ["219E01BE", "ERP-0042", "1E5X", "00123"])
+def test_external_id_kept_as_typed(raw: str) -> None:
+    parsed = parse_external_id(cell(raw))
+    assert parsed.value == raw
+    assert parsed.findings == ()

@@ -14,6 +14,7 @@ from provisioner.normalize import (
     clean_text,
     parse_bool,
     parse_email,
+    parse_external_id,
     parse_int,
     parse_name,
     parse_phone,
@@ -25,6 +26,7 @@ from provisioner.validate import ERROR_CODES
 
 PARSERS = (
     parse_int,
+    parse_external_id,
     parse_text,
     parse_name,
     parse_email,

@@ -89,6 +89,13 @@ def test_optional_fields_in_body() -> None:
     assert body["uuid"] == "ERP-0042"
 
 
+def test_uuid_in_scientific_notation_is_error() -> None:
+    headers = (*HEADERS, "uuid")
+    result = only(validate_rows([[*good_row(), "1.23457E+11"]], headers=headers))
+    assert error_codes(result) == ["SCIENTIFIC_NOTATION"]
+    assert issue(result, "SCIENTIFIC_NOTATION").cell == "Users!G2"
+
+
 def test_results_keep_source_order() -> None:
     rows = [good_row(f"user{i}@example.com") for i in range(5)]
     rows[2] = good_row("bad@")
