@@ -1,9 +1,10 @@
 """Pure functions that turn one raw cell into the value a request field needs.
 
-Every function takes a ``Cell`` (the raw value and the text a person sees) and returns
-a ``Parsed`` value: the normalised value, or None when the cell is blank, plus the
-findings (errors and warnings) that explain what was wrong or what was changed. None
-of them raises on any input, and none does I/O; the validator adds the cell reference.
+Every parser takes a ``Cell`` (the raw value and the text a person sees) and returns
+a ``Parsed`` value. It carries the normalised value, which is None when the cell is
+blank or the value is invalid, and the findings (errors and warnings) that explain
+what was wrong or what was changed. No parser raises on any input or does I/O. The
+validator adds the cell reference to each finding.
 
 Trimming is the same for every field: Unicode whitespace and invisible format
 characters (byte-order mark, zero-width space and joiners, bidirectional marks, soft
@@ -130,7 +131,11 @@ def _warning(code: str, message: str, fix: str = "") -> Finding:
 
 def quoted(value: object, limit: int = 60) -> str:
     """Quote a value for a message, shortened to ``limit`` characters."""
-    text = value if isinstance(value, str) else str(value)
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except ValueError:
+        # str() raises for an int of more than 4300 digits.
+        text = "a number too long to show"
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return repr(text)

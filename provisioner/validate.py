@@ -318,6 +318,15 @@ class _Draft:
         return RowResult(self.row, request, None, self.issues)
 
 
+def _is_filled(cell: Cell) -> bool:
+    # A formula without a saved result reads as empty but is not blank.
+    if cell.formula_without_value:
+        return True
+    if isinstance(cell.value, str):
+        return bool(clean_text(cell.value))
+    return not cell.is_blank
+
+
 class _RowCheck:
     """Validate one row field by field, collecting every issue with its cell."""
 
@@ -351,12 +360,7 @@ class _RowCheck:
         """Return the column and cell of a field; two filled columns must agree."""
         columns = self.layout.columns.get(name, [])
         cells = [(column, self._cell_of(column)) for column in columns]
-        # A formula without a saved result reads as empty but is not blank.
-        filled = [
-            (column, cell)
-            for column, cell in cells
-            if not cell.is_blank or cell.formula_without_value
-        ]
+        filled = [(column, cell) for column, cell in cells if _is_filled(cell)]
         if not filled:
             return cells[0] if cells else (None, EMPTY_CELL)
         first_column, first_cell = filled[0]
