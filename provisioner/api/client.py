@@ -36,7 +36,7 @@ from typing import Any, Final, Literal, Self, TypeVar
 import httpx
 import structlog
 
-from provisioner.api.pacing import Pacer, rate_limit_wait
+from provisioner.api.pacing import Pacer, rate_limit_wait, retry_after_seconds
 from provisioner.api.types import (
     BulkItemError,
     Channel,
@@ -129,6 +129,8 @@ class _Failure:
     sent: bool
     status: int | None = None
     cause: Exception | None = None
+    retry_after: float | None = None
+    """Seconds from the ``Retry-After`` header of a 5xx response, if it had one."""
 
 
 def flatten_err_msg(err_msg: Any) -> tuple[str, dict[str, list[str]]]:
@@ -688,7 +690,9 @@ class B2BClient:
                 raise self._retries_used_up(
                     endpoint, attempt, failure
                 ) from failure.cause
-            await self._back_off(endpoint, attempt, failure.description)
+            await self._back_off(
+                endpoint, attempt, failure.description, failure.retry_after
+            )
             attempt += 1
 
     async def _send_once(
@@ -760,8 +764,20 @@ class B2BClient:
         )
         return wait
 
-    async def _back_off(self, endpoint: str, attempt: int, failure: str) -> None:
+    async def _back_off(
+        self,
+        endpoint: str,
+        attempt: int,
+        failure: str,
+        retry_after: float | None = None,
+    ) -> None:
+        """Wait before the next attempt: the backoff, or longer on request.
+
+        A ``Retry-After`` on a 5xx lengthens the wait up to ``BACKOFF_MAX_SECONDS``.
+        """
         wait = self._backoff_seconds(attempt)
+        if retry_after is not None:
+            wait = min(BACKOFF_MAX_SECONDS, max(wait, retry_after))
         self.stats.retries += 1
         log.warning(
             "api_retry",
@@ -879,7 +895,12 @@ def _effective_status(reply: _Reply) -> int:
 def _server_failure(reply: _Reply, status: int) -> _Failure | None:
     """Return the failure a response shows after the request was sent, if any."""
     if status >= 500 and status != 507:
-        return _Failure(f"HTTP {status}", sent=True, status=status)
+        return _Failure(
+            f"HTTP {status}",
+            sent=True,
+            status=status,
+            retry_after=retry_after_seconds(reply.headers),
+        )
     if 200 <= status < 300 and reply.payload is NOT_JSON:
         return _Failure(
             f"HTTP {status} with a body that is not JSON", sent=True, status=status

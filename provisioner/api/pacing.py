@@ -96,7 +96,9 @@ def leading_number(text: str | None) -> float | None:
     match = _LEADING_NUMBER.match(text)
     if match is None:
         return None
-    return float(match.group(1))
+    number = float(match.group(1))
+    # Hundreds of digits overflow to infinity, which no wait may be.
+    return number if math.isfinite(number) else None
 
 
 def _retry_after_seconds(value: str, now: dt.datetime) -> float | None:
@@ -115,6 +117,16 @@ def _retry_after_seconds(value: str, now: dt.datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def retry_after_seconds(
+    headers: Mapping[str, str], *, now: dt.datetime | None = None
+) -> float | None:
+    """Parse ``Retry-After`` (seconds or an HTTP date) into seconds from now."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    return _retry_after_seconds(value, now or dt.datetime.now(dt.UTC))
+
+
 def rate_limit_wait(
     headers: Mapping[str, str], *, now: dt.datetime | None = None
 ) -> tuple[float, str] | None:
@@ -127,14 +139,10 @@ def rate_limit_wait(
     Return None when no header gives a usable wait. ``headers`` must look names up
     case-insensitively, as ``httpx.Headers`` does.
     """
-    current = now or dt.datetime.now(dt.UTC)
     candidates: list[tuple[float, str]] = []
-
-    retry_after = headers.get("Retry-After")
-    if retry_after is not None:
-        seconds = _retry_after_seconds(retry_after, current)
-        if seconds is not None:
-            candidates.append((seconds, "Retry-After"))
+    seconds = retry_after_seconds(headers, now=now)
+    if seconds is not None:
+        candidates.append((seconds, "Retry-After"))
 
     for name, scale in (
         ("X-Retry-After", 1.0),
@@ -265,14 +273,18 @@ class Pacer:
 
         if budget <= 0:
             # The window is spent, apart from the headroom: wait for it to reset.
-            if now + state.resets_in_seconds > self._gate_until:
-                self._gate_until = now + state.resets_in_seconds
-                log.info(
-                    "rate_window_spent",
-                    status=status,
-                    remaining=state.remaining,
-                    wait_seconds=round(state.resets_in_seconds, 3),
-                )
+            # Each response of the window reports the same reset, so log only the
+            # first one.
+            until = now + state.resets_in_seconds
+            if until > self._gate_until:
+                if self._gate_until <= now:
+                    log.info(
+                        "rate_window_spent",
+                        status=status,
+                        remaining=state.remaining,
+                        wait_seconds=round(state.resets_in_seconds, 3),
+                    )
+                self._gate_until = until
             return
 
         if planned > budget:

@@ -314,3 +314,19 @@ def test_read_422_rejected() -> None:
     with pytest.raises(RejectedError) as caught:
         call(api, lambda client: client.list_users())
     assert caught.value.field_errors == {"roles.0": ['"99" is not a valid choice.']}
+
+
+def test_read_503_honours_retry_after() -> None:
+    api = FakeApi(error(503, headers={"Retry-After": "5"}), ok(USER_ITEM))
+    time = FakeTime()
+    assert call(api, lambda client: client.get_user(501), time) is not None
+    assert time.sleeps == [5.0]
+
+
+def test_read_503_ignores_window_reset() -> None:
+    window = {"X-Request-Window-Resets-After": "59.000 s"}
+    api = FakeApi(error(503, headers=window), ok(USER_ITEM))
+    time = FakeTime()
+    assert call(api, lambda client: client.get_user(501), time) is not None
+    assert len(time.sleeps) == 1
+    assert 0.5 <= time.sleeps[0] <= 1.0

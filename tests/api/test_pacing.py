@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 
 import pytest
+from structlog.testing import capture_logs
 
 from provisioner.api.pacing import (
     Pacer,
@@ -325,3 +326,17 @@ def test_closed_pacer_admits_nothing() -> None:
 def test_rate_must_be_positive(rate: float) -> None:
     with pytest.raises(ValueError, match="requests_per_minute"):
         Pacer(requests_per_minute=rate, store_limit_per_minute=150, max_concurrency=1)
+
+
+def test_spent_window_logged_once() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=120, store_limit_per_minute=150)
+    with capture_logs() as logs:
+        pacer.observe(200, b2b_headers(remaining=2, resets_in=10.0))
+        time.now = 1.0
+        pacer.observe(200, b2b_headers(remaining=1, resets_in=9.001))
+        time.now = 2.0
+        pacer.observe(429, b2b_headers(remaining=0, resets_in=8.002))
+    spent = [entry for entry in logs if entry["event"] == "rate_window_spent"]
+    assert len(spent) == 1
+    assert asyncio.run(admit(pacer, time, 1)) == [pytest.approx(10.002)]
