@@ -144,6 +144,8 @@ def _describe(error: Exception, *, strict_request: bool) -> list[str]:
 
     if isinstance(error, PathNotFound):
         return []
+    if type(error).__name__ == "ResponseNotFound":
+        return ["the description lists no answer with this status for the operation."]
     cause = error.__cause__
     schema_errors = getattr(cause, "schema_errors", None)
     name = getattr(error, "name", None)
