@@ -1,4 +1,4 @@
-"""The ``provisioner`` command: parse options, wire the stages, map errors to exit codes."""
+"""The ``provisioner`` command: parse options, wire the stages, map exit codes."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from provisioner.dispatch import StopToken
 from provisioner.errors import (
     ApiError,
     AuthError,
+    ConfigError,
     InputFileError,
     JobLockedError,
     ProvisionerError,
@@ -41,8 +42,8 @@ from provisioner.jobs import (
 )
 from provisioner.journal import Journal
 from provisioner.logsetup import configure_logging
-from provisioner.report import read_job_marker
 from provisioner.model import RowOutcome
+from provisioner.report import read_job_marker
 from provisioner.runner import (
     RunResult,
     SheetOptions,
@@ -79,7 +80,10 @@ def error_exits() -> Iterator[None]:
             ExitCode.API_UNAVAILABLE,
         )
     except ApiError as exc:
-        fail(f"the B2B API is unavailable: {exc} Try again later.", ExitCode.API_UNAVAILABLE)
+        fail(
+            f"the B2B API is unavailable: {exc} Try again later.",
+            ExitCode.API_UNAVAILABLE,
+        )
     except ProvisionerError as exc:
         fail(str(exc), ExitCode.INPUT_OR_CONFIG)
     except KeyboardInterrupt:
@@ -88,7 +92,9 @@ def error_exits() -> Iterator[None]:
         raise
     except Exception as exc:
         # A bug: show where without local variables, which could hold the token.
-        summary = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8)
+        summary = traceback.format_exception(
+            type(exc), exc, exc.__traceback__, limit=-8
+        )
         log.error("internal_error", error=type(exc).__name__, trace="".join(summary))
         fail(
             f"internal error ({type(exc).__name__}). This is a bug in provisioner; "
@@ -125,7 +131,7 @@ async def signal_stop(stop: StopToken) -> AsyncIterator[None]:
 
 @contextlib.contextmanager
 def api_target(config: Config, use_sandbox: bool) -> Iterator[tuple[Config, Secret]]:
-    """Yield the configuration and token to use: the store's, or an in-process sandbox."""
+    """Yield the configuration and token for the store, or an in-process sandbox."""
     if not use_sandbox:
         yield config, read_token(config)
         return
@@ -134,7 +140,9 @@ def api_target(config: Config, use_sandbox: bool) -> Iterator[tuple[Config, Secr
     options = SandboxOptions()
     with start_sandbox(options) as sandbox:
         click.echo(f"Sandbox B2B API running at {sandbox.base_url}", err=True)
-        configured = config.with_api(base_url=sandbox.base_url, store_hash=options.store_hash)
+        configured = config.with_api(
+            base_url=sandbox.base_url, store_hash=options.store_hash
+        )
         yield configured, Secret(options.token)
 
 
@@ -209,7 +217,8 @@ def sheet_options(function: Callable[..., Any]) -> Callable[..., Any]:
         "--header-row", type=click.IntRange(min=1), help="Row number of the header row."
     )(function)
     function = click.option(
-        "--encoding", help="Text encoding of a CSV file, e.g. cp1252; default: detected."
+        "--encoding",
+        help="Text encoding of a CSV file, e.g. cp1252; default: detected.",
     )(function)
     function = click.option(
         "--log-level",
@@ -235,11 +244,15 @@ def main() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write the results workbook here (the job folder always has a copy).",
 )
-@click.option("--mode", type=click.Choice(["bulk", "single"]), help="Override send.mode.")
+@click.option(
+    "--mode", type=click.Choice(["bulk", "single"]), help="Override send.mode."
+)
 @click.option(
     "--max-minutes", type=click.FloatRange(min=0), help="Stop sending after N minutes."
 )
-@click.option("--until", "until_text", metavar="HH:MM", help="Stop sending at this time.")
+@click.option(
+    "--until", "until_text", metavar="HH:MM", help="Stop sending at this time."
+)
 @click.option(
     "--log-personal-data", is_flag=True, help="Allow emails and names in the logs."
 )
@@ -284,7 +297,14 @@ def run(
             )
             result = run_async(
                 lambda: _run_one(
-                    target, token, job, options, results_path, max_minutes, until, correction
+                    target,
+                    token,
+                    job,
+                    options,
+                    results_path,
+                    max_minutes,
+                    until,
+                    correction,
                 )
             )
     click.echo(result.summary_line())
@@ -329,7 +349,9 @@ async def _run_one(
     stop = StopToken()
     progress = Progress()
     deadline = deadline_from(max_minutes, until)
-    timer = asyncio.create_task(stop_at(stop, deadline)) if deadline is not None else None
+    timer = (
+        asyncio.create_task(stop_at(stop, deadline)) if deadline is not None else None
+    )
     try:
         async with signal_stop(stop), B2BClient.from_config(config, token) as api:
             return await run_job(
@@ -413,11 +435,15 @@ def plan(
     with error_exits():
         config = setup(config_path, log_level=log_level, personal=False)
         with api_target(config, sandbox) as (configured, token):
-            configure_logging(level=log_level or config.log_level, secrets=[token.reveal()])
+            configure_logging(
+                level=log_level or config.log_level, secrets=[token.reveal()]
+            )
 
             async def go() -> RunResult:
                 async with B2BClient.from_config(configured, token) as api:
-                    return await plan_sheet(api, sheet_path, configured, options, target)
+                    return await plan_sheet(
+                        api, sheet_path, configured, options, target
+                    )
 
             result = run_async(go)
     click.echo(result.summary_line())
@@ -447,7 +473,9 @@ def template(path: Path) -> None:
 @click.option(
     "--max-minutes", type=click.FloatRange(min=0), help="Stop sending after N minutes."
 )
-@click.option("--until", "until_text", metavar="HH:MM", help="Stop sending at this time.")
+@click.option(
+    "--until", "until_text", metavar="HH:MM", help="Stop sending at this time."
+)
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -467,35 +495,38 @@ def nightly(
     with error_exits():
         config = setup(config_path, log_level=log_level, personal=False)
         jobs_dir = config.jobs.jobs_dir
-        with locked(jobs_dir / "nightly.lock", what=f"The jobs folder {jobs_dir}"):
-            with api_target(config, sandbox) as (target, token):
-                level = log_level or config.log_level
+        with (
+            locked(jobs_dir / "nightly.lock", what=f"The jobs folder {jobs_dir}"),
+            api_target(config, sandbox) as (target, token),
+        ):
+            level = log_level or config.log_level
 
-                def on_job(job: Job) -> None:
-                    configure_logging(
-                        level=level, json_file=job.log_path, secrets=[token.reveal()]
-                    )
+            def on_job(job: Job) -> None:
+                configure_logging(
+                    level=level, json_file=job.log_path, secrets=[token.reveal()]
+                )
 
-                configure_logging(level=level, secrets=[token.reveal()])
+            configure_logging(level=level, secrets=[token.reveal()])
 
-                async def go() -> NightlyResult:
-                    stop = StopToken()
-                    deadline = deadline_from(max_minutes, until)
-                    timer = (
-                        asyncio.create_task(stop_at(stop, deadline))
-                        if deadline is not None
-                        else None
-                    )
-                    try:
-                        async with signal_stop(stop), B2BClient.from_config(
-                            target, token
-                        ) as api:
-                            return await run_nightly(api, target, stop=stop, on_job=on_job)
-                    finally:
-                        if timer is not None:
-                            timer.cancel()
+            async def go() -> NightlyResult:
+                stop = StopToken()
+                deadline = deadline_from(max_minutes, until)
+                timer = (
+                    asyncio.create_task(stop_at(stop, deadline))
+                    if deadline is not None
+                    else None
+                )
+                try:
+                    async with (
+                        signal_stop(stop),
+                        B2BClient.from_config(target, token) as api,
+                    ):
+                        return await run_nightly(api, target, stop=stop, on_job=on_job)
+                finally:
+                    if timer is not None:
+                        timer.cancel()
 
-                result = run_async(go)
+            result = run_async(go)
     for name, error in result.unreadable:
         click.echo(f"provisioner: {name}: {error}", err=True)
     click.echo(result.summary_line())
@@ -528,11 +559,13 @@ def status(job_id: str | None, config_path: Path | None) -> None:
         picked = find_job(jobs_dir, job_id)
         if picked is None:
             fail(
-                f"no job {job_id!r} in {jobs_dir}. Run `provisioner status` to list jobs.",
+                f"no job {job_id!r} in {jobs_dir}. "
+                "Run `provisioner status` to list the jobs.",
                 ExitCode.INPUT_OR_CONFIG,
             )
         if not picked.journal_path.exists():
-            click.echo(f"{picked.job_id}: {picked.meta.get('state')}: {picked.meta.get('error', '')}")
+            state = picked.meta.get("state")
+            click.echo(f"{picked.job_id}: {state}: {picked.meta.get('error', '')}")
             return
         with Journal.open(picked.journal_path) as journal:
             outcomes = journal.outcomes()
@@ -547,6 +580,161 @@ def status(job_id: str | None, config_path: Path | None) -> None:
         if shown == 0:
             click.echo(f"{picked.job_id}: no rows need attention.")
         click.echo(f"Results: {picked.results_path}")
+
+
+@main.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Loopback address."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8787,
+    show_default=True,
+    help="TCP port; 0 picks a free one.",
+)
+@click.option(
+    "--seed",
+    "seed_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON or TOML seed file: Companies, roles, channels, extra fields, "
+    "users. Default: the built-in demo store.",
+)
+@click.option(
+    "--token",
+    default="sandbox-token",
+    show_default=True,
+    help="The X-Auth-Token value the sandbox accepts.",
+)
+@click.option(
+    "--store-hash",
+    default="sandbox1",
+    show_default=True,
+    help="The X-Store-Hash value the sandbox accepts.",
+)
+@click.option(
+    "--request-limit",
+    type=click.IntRange(min=1),
+    default=150,
+    show_default=True,
+    help="Requests allowed per window, reads included.",
+)
+@click.option(
+    "--window-seconds",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Length of the rate-limit window in seconds.",
+)
+@click.option(
+    "--rate-headers",
+    type=click.Choice(["b2b", "core", "retry-after", "none"]),
+    default="b2b",
+    show_default=True,
+    help="Which waiting hint a 429 carries.",
+)
+@click.option(
+    "--max-concurrent",
+    type=click.IntRange(min=1),
+    help="Answer 429 above this many requests in progress.",
+)
+@click.option(
+    "--bulk-failure-mode",
+    type=click.Choice(["atomic", "partial"]),
+    default="atomic",
+    show_default=True,
+    help="atomic: a bad item fails the whole batch; partial: valid items are created.",
+)
+@click.option(
+    "--bulk-result-order",
+    type=click.Choice(["input", "shuffled"]),
+    default="input",
+    show_default=True,
+    help="Order of ids in a bulk answer.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="NAME=P",
+    help="Inject a fault with probability P (0 to 1): error_5xx_before, "
+    "reset_before, drop_after_create or slow_after_create. Repeatable.",
+)
+@click.option(
+    "--slow-seconds",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Delay of slow_after_create, in seconds.",
+)
+@click.option(
+    "--faults-on-reads", is_flag=True, help="Also inject 5xx and resets into GETs."
+)
+@click.option(
+    "--fault-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed for fault injection.",
+)
+@click.option("--log-requests", is_flag=True, help="Print one line per API request.")
+def sandbox(
+    host: str,
+    port: int,
+    seed_path: Path | None,
+    token: str,
+    store_hash: str,
+    request_limit: int,
+    window_seconds: float,
+    rate_headers: str,
+    max_concurrent: int | None,
+    bulk_failure_mode: str,
+    bulk_result_order: str,
+    faults: tuple[str, ...],
+    slow_seconds: float,
+    faults_on_reads: bool,
+    fault_seed: int,
+    log_requests: bool,
+) -> None:
+    """Run the sandbox B2B API on loopback until Ctrl+C, to rehearse a sheet.
+
+    Point a run at it with PROVISIONER_BASE_URL (printed at start),
+    PROVISIONER_STORE_HASH and PROVISIONER_AUTH_TOKEN.
+    """
+    from provisioner.sandbox import SandboxOptions, serve_forever
+
+    fault_values: dict[str, float] = {}
+    for item in faults:
+        name, _, probability = item.partition("=")
+        try:
+            fault_values[name.strip()] = float(probability)
+        except ValueError:
+            raise click.BadParameter(
+                f"{item!r} is not NAME=P, e.g. reset_before=0.05.", param_hint="--fault"
+            ) from None
+    with error_exits():
+        configure_logging(level="info")
+        try:
+            options = SandboxOptions(
+                host=host,
+                port=port,
+                seed=seed_path,
+                token=token,
+                store_hash=store_hash,
+                request_limit=request_limit,
+                window_seconds=window_seconds,
+                rate_headers=rate_headers,  # type: ignore[arg-type]
+                max_concurrent=max_concurrent,
+                bulk_failure_mode=bulk_failure_mode,  # type: ignore[arg-type]
+                bulk_result_order=bulk_result_order,  # type: ignore[arg-type]
+                slow_seconds=slow_seconds,
+                faults_on_reads=faults_on_reads,
+                fault_seed=fault_seed,
+                log_requests=log_requests,
+            ).with_changes(fault_values)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(str(exc)) from None
+        serve_forever(options)
 
 
 if __name__ == "__main__":

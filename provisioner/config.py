@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from provisioner.errors import ConfigError
 from provisioner.fields import FIELDS_BY_NAME
 
-TOKEN_ENV = "PROVISIONER_AUTH_TOKEN"
+TOKEN_ENV = "PROVISIONER_AUTH_TOKEN"  # noqa: S105 (a variable name, not a secret)
 DEFAULT_BASE_URL = "https://api-b2b.bigcommerce.com/api/v3/io"
 STORE_LIMIT_PER_MINUTE = 150
 DEFAULT_SHARE = 0.8
@@ -172,7 +172,9 @@ def load_config(path: Path | None, *, environ: dict[str, str] | None = None) -> 
                 "and edit it, or leave out --config to use the defaults."
             ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"Configuration file {path} is not valid TOML: {exc}.") from None
+            raise ConfigError(
+                f"Configuration file {path} is not valid TOML: {exc}."
+            ) from None
 
     problems: list[str] = []
     sections: dict[str, Any] = {}
@@ -281,9 +283,13 @@ def _check_aliases(aliases: Any, problems: list[str]) -> dict[str, list[str]]:
     for field_name, headers in aliases.items():
         if field_name not in FIELDS_BY_NAME and not field_name.startswith("extra:"):
             known = ", ".join(FIELDS_BY_NAME)
-            problems.append(f"[headers] {field_name} is not a field; use one of {known}.")
+            problems.append(
+                f"[headers] {field_name} is not a field; use one of {known}."
+            )
             continue
-        if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+        if not isinstance(headers, list) or not all(
+            isinstance(h, str) for h in headers
+        ):
             problems.append(f"[headers] {field_name} must be a list of strings.")
             continue
         checked[field_name] = list(headers)
@@ -358,7 +364,9 @@ def read_token(config: Config, *, environ: dict[str, str] | None = None) -> Secr
     try:
         info = token_file.stat()
     except OSError as exc:
-        raise ConfigError(f"api.token_file {token_file} cannot be read: {exc.strerror}.")
+        raise ConfigError(
+            f"api.token_file {token_file} cannot be read: {exc.strerror}."
+        ) from None
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
             f"api.token_file {token_file} can be read by other users; "

@@ -146,7 +146,12 @@ def find_job_by_hash(jobs_dir: Path, sha256: str) -> Job | None:
 
 
 def create_job(
-    jobs_dir: Path, source: Path, *, sha256: str, move: bool, today: dt.date | None = None
+    jobs_dir: Path,
+    source: Path,
+    *,
+    sha256: str,
+    move: bool,
+    today: dt.date | None = None,
 ) -> Job:
     """Make a job folder for ``source`` and copy (or move) the sheet into it."""
     day = (today or dt.date.today()).isoformat()
@@ -161,7 +166,11 @@ def create_job(
         except FileExistsError:
             folder = jobs_dir / f"{base}-{counter}"
             counter += 1
-    suffix = source.suffix.lower() if re.fullmatch(r"\.[a-z0-9]{1,5}", source.suffix.lower()) else ""
+    suffix = (
+        source.suffix.lower()
+        if re.fullmatch(r"\.[a-z0-9]{1,5}", source.suffix.lower())
+        else ""
+    )
     input_name = f"input{suffix}"
     if move:
         shutil.move(str(source), folder / input_name)
@@ -224,7 +233,9 @@ def store_correction(job: Job, source: Path, *, move: bool) -> Path:
 
 
 def correction_seen(job: Job, sha256: str) -> bool:
-    return any(entry.get("sha256") == sha256 for entry in job.meta.get("corrections", []))
+    return any(
+        entry.get("sha256") == sha256 for entry in job.meta.get("corrections", [])
+    )
 
 
 class FileLock:

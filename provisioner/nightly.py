@@ -121,7 +121,9 @@ async def run_nightly(
         correction: Path | None = None
         if linked is not None and linked.input_path.exists():
             if correction_seen(linked, sha256):
-                log.info("correction_already_processed", job=linked.job_id, file=path.name)
+                log.info(
+                    "correction_already_processed", job=linked.job_id, file=path.name
+                )
                 result.duplicates.append(path.name)
                 path.unlink()
                 continue
@@ -140,14 +142,21 @@ async def run_nightly(
             on_job(job)
         try:
             run = await run_job(
-                api, job, config, options, stop=stop, correction=correction,
+                api,
+                job,
+                config,
+                options,
+                stop=stop,
+                correction=correction,
                 on_outcome=on_outcome,
             )
         except StopBeforeSending as exc:
             if correction is None and job.meta.get("state") == "new":
                 job.update(state="unreadable", error=str(exc))
             log.warning("sheet_unreadable", job=job.job_id, error=str(exc))
-            result.unreadable.append((job.meta.get("source_name", job.job_id), str(exc)))
+            result.unreadable.append(
+                (job.meta.get("source_name", job.job_id), str(exc))
+            )
             done.add(job.job_id)
             continue
         result.runs.append(run)
@@ -162,7 +171,9 @@ async def run_nightly(
             on_job(job)
         log.info("retrying_job", job=job.job_id)
         try:
-            run = await run_job(api, job, config, options, stop=stop, on_outcome=on_outcome)
+            run = await run_job(
+                api, job, config, options, stop=stop, on_outcome=on_outcome
+            )
         except StopBeforeSending as exc:
             log.warning("job_unreadable", job=job.job_id, error=str(exc))
             result.unreadable.append((job.job_id, str(exc)))

@@ -172,7 +172,9 @@ def describe_load(sheet: LoadedSheet) -> str:
     if report.encoding:
         parts.append(f"encoding {report.encoding}")
     if report.delimiter:
-        parts.append("delimiter " + {"\t": "tab"}.get(report.delimiter, repr(report.delimiter)))
+        parts.append(
+            "delimiter " + {"\t": "tab"}.get(report.delimiter, repr(report.delimiter))
+        )
     if report.unknown_columns:
         parts.append("unknown columns ignored: " + ", ".join(report.unknown_columns))
     return "Read " + ", ".join(parts)
@@ -186,22 +188,34 @@ def _report_rows(
         number = result.row.row_number
         outcome = outcomes.get(number)
         if outcome is None:
-            status = result.status or (Status.PENDING if result.request else Status.INVALID)
+            status = result.status or (
+                Status.PENDING if result.request else Status.INVALID
+            )
             issues = list(result.issues)
             error = "\n".join(issue.render() for issue in issues) or None
-            rows.append(ReportRow(number, status, None, None, error, issues, result.row))
+            rows.append(
+                ReportRow(number, status, None, None, error, issues, result.row)
+            )
             continue
         # Cell highlights come from this run's validation; they apply only while the
         # journal still holds the row as invalid.
-        issues = list(result.issues) if outcome.status == Status.INVALID else [
-            issue for issue in result.issues if issue.severity == "warning"
-        ]
+        issues = (
+            list(result.issues)
+            if outcome.status == Status.INVALID
+            else [issue for issue in result.issues if issue.severity == "warning"]
+        )
         error = outcome.message
         if error is None and outcome.status == Status.INVALID:
             error = "\n".join(issue.render() for issue in issues) or None
         rows.append(
             ReportRow(
-                number, outcome.status, outcome.user_id, outcome.bc_id, error, issues, result.row
+                number,
+                outcome.status,
+                outcome.user_id,
+                outcome.bc_id,
+                error,
+                issues,
+                result.row,
             )
         )
     return rows
@@ -234,7 +248,9 @@ def offline_validate(
     rows = _report_rows(results, {})
     counts: Counter[str] = Counter(row.status for row in rows)
     summary = load_summary(sheet, path.name)
-    summary["mode"] = "validate (nothing sent; Company, role and channel names unchecked)"
+    summary["mode"] = (
+        "validate (nothing sent; Company, role and channel names unchecked)"
+    )
     summary.update({f"rows {status}": count for status, count in counts.items()})
     paths = write_results(results_path, sheet, rows, summary=summary)
     return RunResult(label=path.name, counts=counts, results=paths), sheet
@@ -286,7 +302,9 @@ async def plan_sheet(
     api: B2BApi, path: Path, config: Config, options: SheetOptions, results_path: Path
 ) -> RunResult:
     """Predict each row's status against the store; create nothing."""
-    (sheet,), catalog = await read_store(api, [(path, correction_options(path, options))], config)
+    (sheet,), catalog = await read_store(
+        api, [(path, correction_options(path, options))], config
+    )
     results = validate_sheet(sheet, catalog, defaults=config.defaults)
     plan = await plan_run(
         results,
@@ -312,19 +330,28 @@ async def plan_sheet(
     summary.update({f"rows {status}": count for status, count in counts.items()})
     paths = write_results(results_path, sheet, rows, summary=summary)
     return RunResult(
-        label=path.name, counts=counts, results=paths, plan=plan, requests=api.stats.requests
+        label=path.name,
+        counts=counts,
+        results=paths,
+        plan=plan,
+        requests=api.stats.requests,
     )
 
 
 def _original_row_numbers(correction: LoadedSheet) -> dict[int, int]:
     """Map a corrected sheet's rows to the job's rows through its ``row`` column."""
     row_column = next(
-        (column for column in correction.columns if normalise_header(column.header) == "row"),
+        (
+            column
+            for column in correction.columns
+            if normalise_header(column.header) == "row"
+        ),
         None,
     )
     if row_column is None:
         raise InputFileError(
-            f"{correction.path.name} has no 'row' column, so its rows cannot be matched "
+            f"{correction.path.name} has no 'row' column, so its rows cannot be "
+            "matched "
             "to the job's rows. Drop back the Failed sheet of the results workbook "
             "with its 'row' column kept."
         )
@@ -389,7 +416,9 @@ async def run_job(
             to_sync = _remap(fixed_results, _original_row_numbers(fixed))
             bound.info("correction_loaded", file=correction.name, rows=len(to_sync))
         journal.sync(to_sync)
-        requests: list[UserRequest] = [r.request for r in to_sync if r.request is not None]
+        requests: list[UserRequest] = [
+            r.request for r in to_sync if r.request is not None
+        ]
         if on_planned is not None:
             on_planned(len(requests))
         bound.info("dispatch_started", rows=len(sheet.rows), to_send=len(requests))
@@ -407,10 +436,14 @@ async def run_job(
 
     rows = _report_rows(results, outcomes)
     counts: Counter[str] = Counter(row.status for row in rows)
-    report_summary = load_summary(sheet, str(job.meta.get("source_name", sheet.path.name)))
+    report_summary = load_summary(
+        sheet, str(job.meta.get("source_name", sheet.path.name))
+    )
     report_summary["job"] = job.job_id
     report_summary["job_id"] = job.job_id
-    report_summary["finished at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    report_summary["finished at"] = dt.datetime.now(dt.UTC).isoformat(
+        timespec="seconds"
+    )
     report_summary.update({f"rows {status}": count for status, count in counts.items()})
     if summary.stopped:
         report_summary["stopped"] = summary.stopped
@@ -418,7 +451,9 @@ async def run_job(
         job.results_path, sheet, rows, summary=report_summary, copy_to=copy_results_to
     )
     job.update(
-        state="done" if not (counts.get(Status.PENDING) or counts.get(Status.FAILED)) else "open",
+        state="done"
+        if not (counts.get(Status.PENDING) or counts.get(Status.FAILED))
+        else "open",
         counts=dict(counts),
         last_run=report_summary["finished at"],
     )
@@ -430,7 +465,11 @@ async def run_job(
         auth_failed=summary.auth_failed,
         requests=api.stats.requests,
     )
-    bound.info("run_finished", **{str(k): v for k, v in counts.items()}, stopped=summary.stopped)
+    bound.info(
+        "run_finished",
+        **{str(k): v for k, v in counts.items()},
+        stopped=summary.stopped,
+    )
     return result
 
 
@@ -443,7 +482,9 @@ def deadline_from(
     if max_minutes is not None:
         limits.append(max_minutes * 60)
     if until is not None:
-        target = current.replace(hour=until.hour, minute=until.minute, second=0, microsecond=0)
+        target = current.replace(
+            hour=until.hour, minute=until.minute, second=0, microsecond=0
+        )
         if target <= current:
             target += dt.timedelta(days=1)
         limits.append((target - current).total_seconds())

@@ -27,7 +27,12 @@ HEADER = [
 ]
 
 # Approved Companies in the sandbox's default seed, by name.
-APPROVED_COMPANIES = ["Acme Industrial", "Globex Supply", "Initech Procurement", "Soylent Foods"]
+APPROVED_COMPANIES = [
+    "Acme Industrial",
+    "Globex Supply",
+    "Initech Procurement",
+    "Soylent Foods",
+]
 
 
 def user_rows(count: int, *, prefix: str = "user", start: int = 0) -> list[list[str]]:
@@ -49,7 +54,9 @@ def user_rows(count: int, *, prefix: str = "user", start: int = 0) -> list[list[
     return rows
 
 
-def write_csv(path: Path, rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> Path:
+def write_csv(
+    path: Path, rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER
+) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
@@ -72,8 +79,14 @@ def write_config(path: Path, *, limit_per_minute: int, extra: str = "") -> Path:
     return path
 
 
-def cli_env(sandbox: RunningSandbox, jobs_dir: Path, token: str | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PROVISIONER_")}
+def cli_env(
+    sandbox: RunningSandbox, jobs_dir: Path, token: str | None = None
+) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PROVISIONER_")
+    }
     env.update(
         PROVISIONER_BASE_URL=sandbox.base_url,
         PROVISIONER_STORE_HASH=sandbox.options.store_hash,
@@ -97,7 +110,9 @@ def run_cli(
     )
 
 
-def start_cli(args: Sequence[str], *, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+def start_cli(
+    args: Sequence[str], *, env: dict[str, str], cwd: Path
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "provisioner", *args],
         env=env,

@@ -27,7 +27,9 @@ LIMIT = 3000
 
 @pytest.fixture
 def sandbox() -> Iterator[RunningSandbox]:
-    with start_sandbox(SandboxOptions(request_limit=LIMIT, window_seconds=60.0)) as running:
+    with start_sandbox(
+        SandboxOptions(request_limit=LIMIT, window_seconds=60.0)
+    ) as running:
         yield running
 
 
@@ -47,7 +49,9 @@ def nightly(place: Path, env: dict[str, str], *extra: str) -> tuple[int, str, st
 
 def job_folders(place: Path) -> list[Path]:
     return sorted(
-        path for path in (place / "jobs").iterdir() if path.is_dir() and path.name != "inbox"
+        path
+        for path in (place / "jobs").iterdir()
+        if path.is_dir() and path.name != "inbox"
     )
 
 
@@ -64,7 +68,9 @@ def test_inbox_with_good_bad_and_broken_sheets(
     bad_rows = user_rows(6, prefix="bad")
     bad_rows[2][0] = "no-at-sign"
     write_csv(inbox / "some-bad.csv", bad_rows)
-    (inbox / "broken.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    (inbox / "broken.xlsx").write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+    )
     (inbox / "~$good.xlsx").write_bytes(b"excel lock file")
 
     code, stdout, stderr = nightly(place, env)
@@ -99,7 +105,7 @@ def test_same_sheet_dropped_twice_creates_nobody_twice(
     first = nightly(place, env)
     shutil.copyfile(sheet, inbox / "buyers-again.csv")
 
-    code, stdout, stderr = nightly(place, env)
+    code, _, stderr = nightly(place, env)
 
     assert first[0] == ExitCode.OK, first[2]
     assert code == ExitCode.OK, stderr
@@ -121,7 +127,7 @@ def test_corrected_failed_sheet_is_linked_to_its_job(
     nightly(place, env)
     (job,) = job_folders(place)
 
-    # A person corrects the two red rows in the Failed sheet and drops the workbook back.
+    # A person corrects the two red rows in the Failed sheet and drops it back.
     workbook = openpyxl.load_workbook(job / "results.xlsx")
     failed = workbook["Failed"]
     header = [cell.value for cell in failed[1]]
@@ -135,7 +141,7 @@ def test_corrected_failed_sheet_is_linked_to_its_job(
     workbook.save(inbox / "week-fixed.xlsx")
     shutil.copyfile(inbox / "week-fixed.xlsx", place / "week-fixed-copy.xlsx")
 
-    code, stdout, stderr = nightly(place, env)
+    code, _, stderr = nightly(place, env)
 
     assert code == ExitCode.OK, stderr
     assert job_folders(place) == [job]
@@ -153,7 +159,9 @@ def test_corrected_failed_sheet_is_linked_to_its_job(
 
 @pytest.mark.slow
 def test_deadline_stop_is_finished_by_next_run(tmp_path: Path) -> None:
-    with start_sandbox(SandboxOptions(request_limit=120, window_seconds=60.0)) as sandbox:
+    with start_sandbox(
+        SandboxOptions(request_limit=120, window_seconds=60.0)
+    ) as sandbox:
         inbox = tmp_path / "jobs" / "inbox"
         inbox.mkdir(parents=True)
         write_config(tmp_path / "config.toml", limit_per_minute=120)
@@ -161,7 +169,9 @@ def test_deadline_stop_is_finished_by_next_run(tmp_path: Path) -> None:
         write_csv(inbox / "big.csv", user_rows(80))
         config = ["--config", str(tmp_path / "config.toml")]
 
-        stopped = run_cli(["nightly", *config, "--max-minutes", "0.05"], env=env, cwd=tmp_path)
+        stopped = run_cli(
+            ["nightly", *config, "--max-minutes", "0.05"], env=env, cwd=tmp_path
+        )
 
         assert stopped.returncode == ExitCode.INTERRUPTED, stopped.stderr[-2000:]
         assert "stopped early" in stopped.stdout
@@ -173,7 +183,9 @@ def test_deadline_stop_is_finished_by_next_run(tmp_path: Path) -> None:
 
         assert finished.returncode == ExitCode.OK, finished.stderr[-2000:]
         assert "80 created" in finished.stdout or "created" in finished.stdout
-        (job,) = [p for p in (tmp_path / "jobs").iterdir() if p.is_dir() and p.name != "inbox"]
+        (job,) = [
+            p for p in (tmp_path / "jobs").iterdir() if p.is_dir() and p.name != "inbox"
+        ]
         results = read_results(job / "results.xlsx")
         assert {row["status"] for row in results} == {"created"}
         assert len(sandbox.created_counts()) == 80
@@ -182,7 +194,9 @@ def test_deadline_stop_is_finished_by_next_run(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_overlapping_runs_second_exits_locked(tmp_path: Path) -> None:
-    with start_sandbox(SandboxOptions(request_limit=120, window_seconds=60.0)) as sandbox:
+    with start_sandbox(
+        SandboxOptions(request_limit=120, window_seconds=60.0)
+    ) as sandbox:
         inbox = tmp_path / "jobs" / "inbox"
         inbox.mkdir(parents=True)
         write_config(tmp_path / "config.toml", limit_per_minute=120)

@@ -1,4 +1,4 @@
-"""Killed runs, revoked tokens and a shared budget: no row lost, nobody created twice."""
+"""Killed runs, revoked tokens, a shared budget: no row lost, nobody created twice."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ LIMIT = 900  # requests a minute: a 300-row run takes several seconds, room to k
 
 @pytest.fixture
 def paced_sandbox() -> Iterator[RunningSandbox]:
-    with start_sandbox(SandboxOptions(request_limit=LIMIT, window_seconds=60.0)) as sandbox:
+    with start_sandbox(
+        SandboxOptions(request_limit=LIMIT, window_seconds=60.0)
+    ) as sandbox:
         yield sandbox
 
 
@@ -41,7 +43,9 @@ def wait_for_created(sandbox: RunningSandbox, count: int, timeout: float = 60) -
         time.sleep(0.05)
 
 
-def assert_all_created_once(sandbox: RunningSandbox, results_path: Path, rows: int) -> None:
+def assert_all_created_once(
+    sandbox: RunningSandbox, results_path: Path, rows: int
+) -> None:
     results = read_results(results_path)
     assert len(results) == rows
     statuses = {str(row["status"]) for row in results}
@@ -110,7 +114,9 @@ def test_sigterm_stops_cleanly_and_next_run_finishes(
 
 @pytest.mark.slow
 def test_max_minutes_stops_and_next_run_carries_on(tmp_path: Path) -> None:
-    with start_sandbox(SandboxOptions(request_limit=120, window_seconds=60.0)) as sandbox:
+    with start_sandbox(
+        SandboxOptions(request_limit=120, window_seconds=60.0)
+    ) as sandbox:
         sheet = write_csv(tmp_path / "buyers.csv", user_rows(120))
         config = write_config(tmp_path / "config.toml", limit_per_minute=120)
         env = cli_env(sandbox, tmp_path / "jobs")
@@ -144,7 +150,7 @@ def test_revoked_token_stops_dispatch_and_keeps_rows_pending(
     process = start_cli(args, env=env, cwd=tmp_path)
     wait_for_created(paced_sandbox, 60)
     paced_sandbox.revoke_token()
-    stdout, stderr = process.communicate(timeout=120)
+    _, stderr = process.communicate(timeout=120)
 
     assert process.returncode == ExitCode.API_UNAVAILABLE, stderr[-3000:]
     job = next((tmp_path / "jobs").iterdir())
@@ -163,7 +169,9 @@ def test_revoked_token_stops_dispatch_and_keeps_rows_pending(
 @pytest.mark.slow
 def test_second_client_using_half_the_budget(tmp_path: Path) -> None:
     limit = 600
-    with start_sandbox(SandboxOptions(request_limit=limit, window_seconds=60.0)) as sandbox:
+    with start_sandbox(
+        SandboxOptions(request_limit=limit, window_seconds=60.0)
+    ) as sandbox:
         sheet = write_csv(tmp_path / "buyers.csv", user_rows(200))
         config = write_config(tmp_path / "config.toml", limit_per_minute=limit)
         env = cli_env(sandbox, tmp_path / "jobs")
@@ -183,7 +191,10 @@ def test_second_client_using_half_the_budget(tmp_path: Path) -> None:
         neighbour.start()
         try:
             done = run_cli(
-                ["run", str(sheet), "--config", str(config)], env=env, cwd=tmp_path, timeout=300
+                ["run", str(sheet), "--config", str(config)],
+                env=env,
+                cwd=tmp_path,
+                timeout=300,
             )
         finally:
             stop_other.set()

@@ -26,12 +26,16 @@ FAST_LIMIT = 3000  # requests a minute: fast enough for tests, still paced
 @pytest.fixture
 def fast_sandbox() -> Iterator[RunningSandbox]:
     with start_sandbox(
-        SandboxOptions(request_limit=FAST_LIMIT, window_seconds=60.0, token=SECRET_TOKEN)
+        SandboxOptions(
+            request_limit=FAST_LIMIT, window_seconds=60.0, token=SECRET_TOKEN
+        )
     ) as sandbox:
         yield sandbox
 
 
-def test_run_creates_every_valid_row(fast_sandbox: RunningSandbox, tmp_path: Path) -> None:
+def test_run_creates_every_valid_row(
+    fast_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
     sheet = write_csv(tmp_path / "buyers.csv", user_rows(40))
     config = write_config(tmp_path / "config.toml", limit_per_minute=FAST_LIMIT)
     env = cli_env(fast_sandbox, tmp_path / "jobs")
@@ -52,13 +56,17 @@ def test_run_creates_every_valid_row(fast_sandbox: RunningSandbox, tmp_path: Pat
     assert set(counts.values()) == {1}
 
 
-def test_rerun_creates_nobody_twice(fast_sandbox: RunningSandbox, tmp_path: Path) -> None:
+def test_rerun_creates_nobody_twice(
+    fast_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
     sheet = write_csv(tmp_path / "buyers.csv", user_rows(25))
     config = write_config(tmp_path / "config.toml", limit_per_minute=FAST_LIMIT)
     env = cli_env(fast_sandbox, tmp_path / "jobs")
 
     first = run_cli(["run", str(sheet), "--config", str(config)], env=env, cwd=tmp_path)
-    second = run_cli(["run", str(sheet), "--config", str(config)], env=env, cwd=tmp_path)
+    second = run_cli(
+        ["run", str(sheet), "--config", str(config)], env=env, cwd=tmp_path
+    )
 
     assert first.returncode == ExitCode.OK, first.stderr
     assert second.returncode == ExitCode.OK, second.stderr
@@ -79,7 +87,9 @@ def test_same_users_in_new_sheet_are_exists(
     env = cli_env(fast_sandbox, tmp_path / "jobs")
 
     run_cli(["run", str(first_sheet), "--config", str(config)], env=env, cwd=tmp_path)
-    second = run_cli(["run", str(second_sheet), "--config", str(config)], env=env, cwd=tmp_path)
+    second = run_cli(
+        ["run", str(second_sheet), "--config", str(config)], env=env, cwd=tmp_path
+    )
 
     assert second.returncode == ExitCode.OK, second.stderr
     assert "12 exists" in second.stdout
@@ -165,7 +175,9 @@ def test_token_leaves_no_trace(fast_sandbox: RunningSandbox, tmp_path: Path) -> 
     assert SECRET_TOKEN not in dump
 
 
-def test_output_files_are_owner_only(fast_sandbox: RunningSandbox, tmp_path: Path) -> None:
+def test_output_files_are_owner_only(
+    fast_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
     sheet = write_csv(tmp_path / "buyers.csv", user_rows(3))
     config = write_config(tmp_path / "config.toml", limit_per_minute=FAST_LIMIT)
     env = cli_env(fast_sandbox, tmp_path / "jobs")
@@ -173,6 +185,12 @@ def test_output_files_are_owner_only(fast_sandbox: RunningSandbox, tmp_path: Pat
     run_cli(["run", str(sheet), "--config", str(config)], env=env, cwd=tmp_path)
 
     job = next((tmp_path / "jobs").iterdir())
-    for name in ("results.xlsx", "results.csv", "journal.sqlite", "log.jsonl", "job.json"):
+    for name in (
+        "results.xlsx",
+        "results.csv",
+        "journal.sqlite",
+        "log.jsonl",
+        "job.json",
+    ):
         mode = (job / name).stat().st_mode & 0o777
         assert mode == 0o600, f"{name} has mode {oct(mode)}"
