@@ -53,6 +53,10 @@ SENSITIVE_KEYS = frozenset(
     }
 )
 
+#: Nesting depth up to which the redactor walks containers. Deeper values are
+#: rendered with repr and scrubbed as text.
+MAX_REDACTION_DEPTH = 20
+
 #: Loggers of the HTTP stack: at INFO they log one line per request, which is
 #: noise next to our own request events.
 QUIET_LOGGERS = ("httpx", "httpcore")
@@ -64,6 +68,11 @@ LEVELS = {
     "error": logging.ERROR,
     "critical": logging.CRITICAL,
 }
+
+# The default of configure_logging's ``stream``, bound at import. A call that
+# leaves ``stream`` out gets the sys.stderr of that moment instead, which a test
+# runner or click's CliRunner may have replaced.
+_IMPORT_TIME_STDERR = sys.stderr
 
 # Handlers this module added to the root logger, so a second call replaces them
 # without touching handlers that others installed (pytest's, for example).
@@ -93,6 +102,8 @@ def configure_logging(
             f"Invalid log level {level!r}; use one of {', '.join(LEVELS)}."
         )
     redactor = SecretRedactor(secrets)
+    if stream is _IMPORT_TIME_STDERR:
+        stream = sys.stderr
 
     use_json = _is_json_stream(stream) if force_json is None else force_json
     handlers: list[logging.Handler] = []
@@ -171,21 +182,33 @@ class SecretRedactor:
                 text = text.replace(form, REDACTED)
         return text
 
-    def _redact_item(self, key: object, value: Any) -> Any:
+    def _redact_item(self, key: object, value: Any, depth: int = 0) -> Any:
         if isinstance(key, str) and _is_sensitive_key(key) and value is not None:
             return REDACTED
-        return self._redact(value)
+        return self._redact(value, depth)
 
-    def _redact(self, value: Any) -> Any:
+    def _redact(self, value: Any, depth: int) -> Any:
         if isinstance(value, str):
             return self.scrub_text(value)
+        if depth >= MAX_REDACTION_DEPTH:
+            # repr shows a container that contains itself as {...} or [...], so a
+            # cycle ends here instead of recursing forever.
+            return self.scrub_text(repr(value))
         if isinstance(value, Mapping):
             return {
-                self._redact(key): self._redact_item(key, item)
+                self._redact(key, depth + 1): self._redact_item(key, item, depth + 1)
                 for key, item in value.items()
             }
-        if isinstance(value, list | tuple | set | frozenset):
-            return type(value)(self._redact(item) for item in value)
+        # Containers are rebuilt as their base type: a namedtuple's constructor
+        # does not take a single iterable.
+        if isinstance(value, list):
+            return [self._redact(item, depth + 1) for item in value]
+        if isinstance(value, tuple):
+            return tuple(self._redact(item, depth + 1) for item in value)
+        if isinstance(value, frozenset):
+            return frozenset(self._redact(item, depth + 1) for item in value)
+        if isinstance(value, set):
+            return {self._redact(item, depth + 1) for item in value}
         return value
 
 

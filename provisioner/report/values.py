@@ -51,21 +51,31 @@ def text_cell(sheet: WriteOnlyWorksheet, text: str) -> Any:
 
 
 def plain_cell(sheet: WriteOnlyWorksheet, value: CellValue) -> Any:
-    """Build a cell for a value the provisioner produced: a number, text or blank."""
+    """Return a cell for a value the provisioner produced: a number, text or blank.
+
+    A number or blank is returned as the bare value: a write-only sheet writes
+    bare values faster than cell objects.
+    """
     if isinstance(value, str):
         return text_cell(sheet, value)
-    return WriteOnlyCell(sheet, value=value)
+    return value
 
 
-def source_xlsx_cell(sheet: WriteOnlyWorksheet, source: Cell) -> Any:
-    """Build the workbook cell for an original cell, keeping its type and format."""
+def source_xlsx_cell(
+    sheet: WriteOnlyWorksheet, source: Cell, *, styled: bool = False
+) -> Any:
+    """Return the workbook cell for an original cell, keeping its type and format.
+
+    ``styled`` True always returns a cell object, so the caller can add a fill or
+    a comment. Otherwise an unformatted number or blank is returned bare.
+    """
     value = source.value
     if value is None:
         # A formula without a saved result has no value, so its formula text is
         # written as text and stays visible.
         if source.formula_without_value and source.text:
             return text_cell(sheet, source.text)
-        return WriteOnlyCell(sheet, value=None)
+        return WriteOnlyCell(sheet, value=None) if styled else None
     if isinstance(value, str):
         return text_cell(sheet, value)
     if isinstance(value, float) and not math.isfinite(value):
@@ -73,9 +83,12 @@ def source_xlsx_cell(sheet: WriteOnlyWorksheet, source: Cell) -> Any:
     if isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
         # Excel has no time zones, so the text keeps the offset instead of dropping it.
         return text_cell(sheet, value.isoformat())
+    number_format = None if isinstance(value, bool) else source.number_format
+    if not styled and number_format in (None, "General"):
+        return value
     cell = WriteOnlyCell(sheet, value=value)
-    if source.number_format and not isinstance(value, bool):
-        cell.number_format = source.number_format
+    if number_format:
+        cell.number_format = number_format
     return cell
 
 

@@ -168,8 +168,9 @@ def _original_cells(
     grouped = issues_by_column(row.issues, columns) if highlight else {}
     cells = []
     for column in columns:
-        cell = source_xlsx_cell(worksheet, source_cell(row.source, column))
         issues = grouped.get(column.index)
+        source = source_cell(row.source, column)
+        cell = source_xlsx_cell(worksheet, source, styled=bool(issues))
         if issues:
             _mark(cell, issues)
         cells.append(cell)

@@ -9,6 +9,7 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import structlog
@@ -321,6 +322,41 @@ def test_empty_secret_ignored() -> None:
     configure_logging(stream=stream, secrets=[""])
     structlog.get_logger().info("row_created", row=1)
     assert json_lines(stream.getvalue())[0]["event"] == "row_created"
+
+
+class Credentials(NamedTuple):
+    user: str
+    token: str
+
+
+def test_namedtuple_redacted() -> None:
+    stream = io.StringIO()
+    configure_logging(stream=stream, secrets=[TOKEN])
+    structlog.get_logger().info(
+        "credentials_loaded", credentials=Credentials("ann", TOKEN)
+    )
+    [line] = json_lines(stream.getvalue())
+    assert line["credentials"] == ["ann", REDACTED]
+
+
+def test_self_referencing_dict_logged() -> None:
+    stream = io.StringIO()
+    configure_logging(stream=stream, secrets=[TOKEN])
+    looped: dict[str, object] = {"token_copy": TOKEN}
+    looped["self"] = looped
+    structlog.get_logger().info("looped_value", value=looped)
+    output = stream.getvalue()
+    assert json_lines(output)[0]["event"] == "looped_value"
+    assert TOKEN not in output
+
+
+def test_default_stream_is_current_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(secrets=[TOKEN])
+    structlog.get_logger().info("to_stderr", value=TOKEN)
+    captured = capsys.readouterr()
+    assert json_lines(captured.err)[0]["event"] == "to_stderr"
+    assert TOKEN not in captured.err
+    assert captured.out == ""
 
 
 @pytest.mark.parametrize(
