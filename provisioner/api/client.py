@@ -9,8 +9,8 @@
   then ``TransientApiError``;
 - sent, but no usable response (a read or write timeout, a dropped connection, any 5xx
   but 507, a 2xx body that is not JSON): a create raises ``OutcomeUnknownError`` at
-  once and is never resent here, because the caller must look the email up first;
-  a read is resent like a send that failed to connect;
+  once. It is never resent here, because the caller must look the email up first.
+  A read is resent like a send that failed to connect;
 - 429: nothing was processed, so the same request is resent after the wait the
   response requests, without counting as an attempt. The wait pauses every sender
   (``Pacer.pause_for``); the waits of one request add up to at most
@@ -63,23 +63,23 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 Method = Literal["GET", "POST"]
 
-#: Page size for the read methods that collect every item; the API allows 1 to 250.
+#: Page size for the read methods that collect every item. The API allows 1 to 250.
 PAGE_LIMIT: Final = 250
 #: Pages a collecting read fetches before it gives up on a list that never ends.
 MAX_PAGES: Final = 400
-#: The first backoff after a failed send, in seconds; it doubles with each attempt.
+#: The first backoff after a failed send, in seconds. It doubles with each attempt.
 BACKOFF_BASE_SECONDS: Final = 1.0
-#: The longest backoff between two sends, in seconds.
+#: The maximum backoff between two sends, in seconds.
 BACKOFF_MAX_SECONDS: Final = 60.0
 
-# Errors raised before the request left this process: resending cannot duplicate.
+# Errors raised before the request left this process, so a resend cannot duplicate.
 _NOT_SENT_ERRORS = (
     httpx.ConnectError,
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
     httpx.ProxyError,
 )
-# Errors where no request could be built; resending cannot help.
+# Errors where no request could be built, so a resend cannot help.
 _UNSENDABLE_ERRORS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
@@ -822,8 +822,8 @@ class B2BClient:
         if status == 507:
             raise TransientApiError(
                 f"{endpoint}: the store reached a resource limit (HTTP 507"
-                f"{_quoted(message)}); nothing was saved. Free resources in the store "
-                "or contact BigCommerce support, then run again.",
+                f"{_quoted(message)}). Free resources in the store or contact "
+                "BigCommerce support, then run again.",
                 status=status,
             )
         if 400 <= status < 500:

@@ -10,11 +10,12 @@ store, so one ``Pacer`` per run admits each actual send (retries and resends aft
 3. a spacing step admits one send per interval, ``60 / requests_per_minute``
    seconds, with no burst at start.
 
-The spacing is done here, not with ``aiolimiter.AsyncLimiter``: that limiter reads
-the event loop's clock, so it cannot run on the injected ``clock``/``sleep`` that tests
-use; its rate is fixed when it is built, while the adaptive slowdown changes the
-interval at run time; and ``close`` must end its pending waits. The schedule is the
-one ``AsyncLimiter(1, 60 / rate)`` gives: one token per interval, never a burst.
+The spacing is done here, not with ``aiolimiter.AsyncLimiter``, for three reasons.
+That limiter reads the event loop's clock, so it cannot run on the injected
+``clock`` and ``sleep`` that tests use. Its rate is fixed when it is built, but the
+adaptive slowdown changes the interval at run time. And ``close`` must end every
+pending wait. The schedule is the one ``AsyncLimiter(1, 60 / rate)`` gives: one
+token per interval, never a burst.
 
 Adaptive slowdown: the rate headers of each response (``observe``) show how much of
 the store's window is left. When our configured rate would spend more than what
@@ -33,7 +34,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
@@ -52,6 +53,10 @@ Sleep = Callable[[float], Awaitable[None]]
 HEADROOM_FRACTION = 0.1
 #: The smallest headroom, in requests, whatever the allocation.
 MIN_HEADROOM_REQUESTS = 2
+#: The longest window reset, in seconds, that ``observe`` acts on. B2B Edition
+#: documents a 60-second window and core BigCommerce 30 seconds; a longer reset
+#: is cut to this.
+MAX_WINDOW_SECONDS = 120.0
 
 _LEADING_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)")
 
@@ -265,6 +270,16 @@ class Pacer:
         state = window_state(headers)
         if state is None or state.resets_in_seconds <= 0:
             return
+        if state.resets_in_seconds > MAX_WINDOW_SECONDS:
+            # A reset further away than any documented window is not trusted to
+            # stop the run for that long.
+            log.warning(
+                "rate_window_too_long",
+                status=status,
+                resets_in_seconds=state.resets_in_seconds,
+                used_seconds=MAX_WINDOW_SECONDS,
+            )
+            state = replace(state, resets_in_seconds=MAX_WINDOW_SECONDS)
         now = self._clock()
         allocated = state.allocated or float(self.store_limit_per_minute)
         headroom = max(float(MIN_HEADROOM_REQUESTS), allocated * HEADROOM_FRACTION)

@@ -340,3 +340,12 @@ def test_spent_window_logged_once() -> None:
     spent = [entry for entry in logs if entry["event"] == "rate_window_spent"]
     assert len(spent) == 1
     assert asyncio.run(admit(pacer, time, 1)) == [pytest.approx(10.002)]
+
+
+def test_window_reset_capped() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=120, store_limit_per_minute=150)
+    with capture_logs() as logs:
+        pacer.observe(200, b2b_headers(remaining=0, resets_in=86400.0))
+    assert asyncio.run(admit(pacer, time, 1)) == [120.0]
+    assert "rate_window_too_long" in [entry["event"] for entry in logs]
