@@ -13,6 +13,9 @@ from provisioner.model import Cell, Column, RowIssue
 #: Non-blank rows searched for the header row when no header row is given.
 HEADER_SCAN_ROWS = 20
 
+#: Last row searched for the header row, however many rows above it are blank.
+HEADER_SCAN_LAST_ROW = 200
+
 _RESULT_COLUMN_KEYS = frozenset(normalise_header(name) for name in RESULT_COLUMNS)
 
 
@@ -82,8 +85,9 @@ def find_header(
     """Pick the header row among the first rows.
 
     With ``header_row`` the row of that number is the header, whatever it contains.
-    Otherwise the header is the row, among the first ``HEADER_SCAN_ROWS`` non-blank
-    rows, that names the most known fields and includes an email column; the
+    Otherwise the header is the row that names the most known fields and includes
+    an email column, among the first ``HEADER_SCAN_ROWS`` non-blank rows up to row
+    ``HEADER_SCAN_LAST_ROW``; the
     earliest such row wins a tie. Returns None when no row qualifies.
     """
     best: HeaderMatch | None = None
@@ -95,6 +99,8 @@ def find_header(
             if row.number > header_row:
                 return None
             continue
+        if row.number > HEADER_SCAN_LAST_ROW:
+            break
         if is_blank_row(row.cells):
             continue
         match = match_header(row, table)

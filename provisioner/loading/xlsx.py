@@ -38,6 +38,8 @@ RAGGED_SCAN_COLUMNS = 32
 
 SECONDS_PER_DAY = 86_400
 
+_EMPTY_CELL_TYPES = {type(OPENPYXL_EMPTY_CELL)}
+
 # Floats with an integral value below this print without a decimal point.
 _INTEGRAL_TEXT_LIMIT = 1e15
 
@@ -56,25 +58,28 @@ def load_xlsx(
             check_archive(path, archive, limits)
     except zipfile.BadZipFile as exc:
         raise _damaged(path, exc) from exc
-    try:
-        workbook = openpyxl.load_workbook(
-            path, read_only=True, data_only=True, keep_links=False
-        )
-    except DefusedXmlException as exc:
-        raise _hostile(path, exc) from exc
-    except Exception as exc:  # openpyxl raises many types for damaged parts
-        raise _damaged(path, exc) from exc
-    try:
-        return _load_from_workbook(
-            path,
-            workbook,
-            sheet=sheet,
-            header_row=header_row,
-            table=table,
-            limits=limits,
-        )
-    finally:
-        workbook.close()
+    # openpyxl checks the file name's extension unless it is given a file object,
+    # and the format was already decided by content.
+    with path.open("rb") as handle:
+        try:
+            workbook = openpyxl.load_workbook(
+                handle, read_only=True, data_only=True, keep_links=False
+            )
+        except DefusedXmlException as exc:
+            raise _hostile(path, exc) from exc
+        except Exception as exc:  # openpyxl raises many types for damaged parts
+            raise _damaged(path, exc) from exc
+        try:
+            return _load_from_workbook(
+                path,
+                workbook,
+                sheet=sheet,
+                header_row=header_row,
+                table=table,
+                limits=limits,
+            )
+        finally:
+            workbook.close()
 
 
 def _load_from_workbook(
@@ -172,11 +177,35 @@ def _scan_header(
     worksheet.reset_dimensions()
     # One column past the limit, so a header wider than the limit can be reported.
     rows = worksheet.iter_rows(max_col=limits.max_columns + 1)
-    numbered = (
-        RawRow(number, None, [_to_cell(cell) for cell in cells])
-        for number, cells in enumerate(_guarded(path, rows), start=1)
-    )
-    return find_header(numbered, table, header_row)
+    return find_header(_raw_rows(path, rows, 1), table, header_row)
+
+
+def _raw_rows(
+    path: Path, rows: Iterator[Any], first: int, width: int | None = None
+) -> Iterator[RawRow]:
+    """Number and convert rows; rows without values become rows without cells.
+
+    openpyxl fills a gap in the rows with one shared tuple of empty cells, so a
+    gap of a million rows (one styled cell in row 1048576) costs little here.
+    With ``width``, the columns past it are cut from rows that have nothing there.
+    """
+    gap: object = None
+    for number, cells in enumerate(_guarded(path, rows), start=first):
+        if cells is gap or not cells:
+            yield RawRow(number, None, [])
+            continue
+        # The sets are built in C, so checking every cell of a wide row is cheap.
+        if set(map(type, cells)) <= _EMPTY_CELL_TYPES:
+            gap = cells
+            yield RawRow(number, None, [])
+            continue
+        if (
+            width is not None
+            and len(cells) > width
+            and set(map(type, cells[width:])) <= _EMPTY_CELL_TYPES
+        ):
+            cells = cells[:width]
+        yield RawRow(number, None, [_to_cell(cell) for cell in cells])
 
 
 def _no_header_error(path: Path, title: str, header_row: int | None) -> InputFileError:
@@ -222,20 +251,18 @@ def _data_rows(
     merges = _RangeSweep(extras.merges)
     links = _RangeSweep(extras.hyperlinks)
     formulas = extras.formulas_without_value
-    for number, cells in enumerate(_guarded(path, rows), start=first):
-        # Most rows end at the header's width; the count runs in C, so the
-        # columns read for values without a header cost little on those rows.
-        tail = cells[width:]
-        if tail.count(OPENPYXL_EMPTY_CELL) == len(tail):
-            cells = cells[:width]
-        row = [_to_cell(cell) for cell in cells]
+    for raw in _raw_rows(path, rows, first, width):
+        row = raw.cells
+        if not row:
+            yield raw
+            continue
         if formulas:
-            _mark_formulas(row, number, formulas)
-        for link in links.at(number):
+            _mark_formulas(row, raw.number, formulas)
+        for link in links.at(raw.number):
             _apply_link(row, link)
-        for merge in merges.at(number):
-            report.merged_cells_filled += _fill_merge(row, number, merge, merges)
-        yield RawRow(number, None, row)
+        for merge in merges.at(raw.number):
+            report.merged_cells_filled += _fill_merge(row, raw.number, merge, merges)
+        yield raw
 
 
 def _guarded(path: Path, rows: Iterator[Any]) -> Iterator[Any]:

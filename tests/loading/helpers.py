@@ -47,6 +47,10 @@ SHEET_TYPE = (
     '<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
     'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
 )
+SHARED_STRINGS_TYPE = (
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
 ROOT_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
@@ -106,10 +110,11 @@ def write_workbook_xml(
         f'Target="worksheets/sheet{n}.xml"/>'
         for n in range(1, len(sheets) + 1)
     )
+    overrides = "".join(SHEET_TYPE.format(n=n) for n in range(1, len(sheets) + 1))
+    if "xl/sharedStrings.xml" in (extra_members or {}):
+        overrides += SHARED_STRINGS_TYPE
     members: dict[str, str | bytes] = {
-        "[Content_Types].xml": CONTENT_TYPES.format(
-            sheets="".join(SHEET_TYPE.format(n=n) for n in range(1, len(sheets) + 1))
-        ),
+        "[Content_Types].xml": CONTENT_TYPES.format(sheets=overrides),
         "_rels/.rels": ROOT_RELS,
         "xl/workbook.xml": workbook,
         "xl/_rels/workbook.xml.rels": (
