@@ -17,6 +17,7 @@ import argparse
 import csv
 import io
 import random
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -343,14 +344,23 @@ def write_xlsx(rows: list[SampleRow], path: Path) -> None:
 
 
 def _with_fixed_zip_times(data: bytes) -> bytes:
-    """Rewrite a zip archive with one fixed timestamp on every entry."""
+    """Rewrite a workbook with one fixed time on every zip entry and as its
+    modification time, which openpyxl sets to the current time on save."""
     source = zipfile.ZipFile(io.BytesIO(data))
     output = io.BytesIO()
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp + rb"\g<2>",
+                    content,
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
+            target.writestr(entry, content)
     return output.getvalue()
 
 
