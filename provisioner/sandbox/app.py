@@ -143,11 +143,12 @@ class SandboxApp:
         reply = self._handle_api(request, admitted)
         with self._lock:
             self.stats.requests += 1
-            self.stats.by_status[reply.status] += 1
+            if reply.action in ("answer", "slow"):
+                self.stats.by_status[reply.status] += 1
             if reply.status == 429:
                 self.stats.rate_limited += 1
-            if reply.action != "answer":
-                self.stats.faults[reply.action] += 1
+            if reply.fault is not None:
+                self.stats.faults[reply.fault] += 1
         return reply
 
     def _handle_api(self, request: ApiRequest, admitted: bool) -> Reply:
@@ -172,7 +173,7 @@ class SandboxApp:
         if faults is not None and faults.error_5xx is not None:
             return _server_error(faults.error_5xx, headers)
         if faults is not None and faults.reset_before:
-            return Reply(0, action="reset")
+            return Reply(0, action="reset", fault="reset_before")
 
         auth_problem = self._check_auth(request, headers, route)
         if auth_problem is not None:
@@ -183,20 +184,9 @@ class SandboxApp:
         handler, path_args = route
         query = parse_qs(request.query, keep_blank_values=True)
         if options.strict_requests:
-            from provisioner.sandbox.openapi import request_problems
-
-            problems = request_problems(request)
-            if problems:
-                return json_reply(
-                    400,
-                    render.error_envelope(
-                        400,
-                        "The request does not match the OpenAPI description: "
-                        + " ".join(problems),
-                        "Bad Request",
-                    ),
-                    headers,
-                )
+            rejected = _strict_check(request, headers)
+            if rejected is not None:
+                return rejected
         try:
             reply = handler(self, request, query, path_args)
         except BadParameter as exc:
@@ -205,12 +195,13 @@ class SandboxApp:
                 render.error_envelope(422, {exc.name: [exc.message]}, PARAMETER_ERROR),
             )
         reply.headers.update(headers)
-        if faults is not None and reply.status == 200 and is_create:
+        if faults is not None and reply.created > 0:
             if faults.drop_after_create:
-                return Reply(0, action="close")
+                return Reply(0, action="close", fault="drop_after_create")
             if faults.slow_after_create:
                 reply.action = "slow"
                 reply.delay_seconds = options.slow_seconds
+                reply.fault = "slow_after_create"
         return reply
 
     def _too_many(
@@ -290,6 +281,7 @@ class SandboxApp:
         return json_reply(400, render.error_envelope(400, message, "Bad Request"))
 
     def create_reply(self, result: CreateResult, *, bulk: bool) -> Reply:
+        """Build the answer to a create request from what the store did."""
         options = self.options
         conflicts = sum(
             1
@@ -302,11 +294,14 @@ class SandboxApp:
             err_msg = result.errors[0].error.err_msg
             message = LOGICAL_ERROR if isinstance(err_msg, str) else PARAMETER_ERROR
             return json_reply(422, render.error_envelope(422, err_msg, message))
+
         ids = [
             {"userId": user.user_id, "bcId": user.customer_id}
             for _, user in result.created
         ]
         if result.errors:
+            # The older documentation's per-item errors, with the ids of the users
+            # that were created anyway.
             errors = [
                 {
                     "index": item.index,
@@ -317,15 +312,31 @@ class SandboxApp:
                 for item in result.errors
             ]
             data = {"errors": errors, "users": ids}
-            return json_reply(422, render.envelope(422, data, LOGICAL_ERROR))
-        if not bulk:
-            return json_reply(
+            reply = json_reply(422, render.envelope(422, data, LOGICAL_ERROR))
+        elif not bulk:
+            reply = json_reply(
                 200, render.envelope(200, ids[0], render.success_message())
             )
-        if options.bulk_result_order == "shuffled":
-            with self._lock:
-                self._random.shuffle(ids)
-        return json_reply(200, render.envelope(200, ids, render.success_message()))
+        else:
+            if options.bulk_result_order == "shuffled":
+                with self._lock:
+                    self._random.shuffle(ids)
+            reply = json_reply(200, render.envelope(200, ids, render.success_message()))
+        reply.created = len(result.created)
+        return reply
+
+
+def _strict_check(request: ApiRequest, headers: dict[str, str]) -> Reply | None:
+    """Return a 400 reply if ``request`` does not match the OpenAPI description."""
+    from provisioner.sandbox.openapi import request_problems
+
+    problems = request_problems(request)
+    if not problems:
+        return None
+    message = "The request does not match the OpenAPI description: " + " ".join(
+        problems
+    )
+    return json_reply(400, render.error_envelope(400, message, "Bad Request"), headers)
 
 
 def _server_error(status: int, headers: dict[str, str]) -> Reply:
@@ -333,15 +344,18 @@ def _server_error(status: int, headers: dict[str, str]) -> Reply:
         body = render.error_envelope(
             500, "Internal Server Error", "Internal Server Error"
         )
-        return json_reply(500, body, headers)
-    title = GATEWAY_PAGES[status]
-    page = (
-        f"<html><head><title>{title}</title></head>"
-        f"<body><h1>{title}</h1></body></html>\n"
-    )
-    return Reply(
-        status,
-        page.encode(),
-        content_type="text/html; charset=utf-8",
-        headers=dict(headers),
-    )
+        reply = json_reply(500, body, headers)
+    else:
+        title = GATEWAY_PAGES[status]
+        page = (
+            f"<html><head><title>{title}</title></head>"
+            f"<body><h1>{title}</h1></body></html>\n"
+        )
+        reply = Reply(
+            status,
+            page.encode(),
+            content_type="text/html; charset=utf-8",
+            headers=headers,
+        )
+    reply.fault = "error_5xx_before"
+    return reply

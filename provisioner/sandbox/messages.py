@@ -37,6 +37,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     action: ReplyAction = "answer"
     delay_seconds: float = 0.0
+    fault: str | None = None
+    """The injected fault (an option name, such as ``reset_before``), if any."""
+    created: int = 0
+    """How many users the request created."""
 
 
 def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Reply:

@@ -15,6 +15,7 @@ from typing import Any
 
 from provisioner.sandbox.seed import SeedChannel, SeedCompany, SeedExtraField, SeedRole
 from provisioner.sandbox.state import StoredUser
+from provisioner.sandbox.validation import number_text
 
 CHANNEL_ICON_URL = (
     "https://s3.amazonaws.com/bc-channel-platform/channel-icons/bigcommerce.svg"
@@ -137,6 +138,6 @@ def extra_field_json(index: int, definition: SeedExtraField) -> dict[str, Any]:
             else ""
         ),
         "numberOfRows": "",
-        "maximumValue": f"{maximum_value:g}" if maximum_value is not None else "",
+        "maximumValue": number_text(maximum_value) if maximum_value is not None else "",
         "listOfValue": list(definition.list_of_values),
     }

@@ -99,9 +99,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _read_body(self) -> bytes | None:
+        """Return the request body, or None when its length is missing or invalid."""
         length_text = self.headers.get("Content-Length")
         if length_text is None:
-            return b""
+            # A chunked body cannot be skipped without decoding it, so the
+            # connection is closed after the answer.
+            chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+            return None if chunked else b""
         try:
             length = int(length_text)
         except ValueError:
@@ -115,7 +119,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             self.close_connection = True
-            self._send(Reply(400, b'{"error": "invalid Content-Length"}'))
+            message = (
+                b'{"error": "The sandbox needs a Content-Length header of at most '
+                + str(MAX_BODY_BYTES).encode()
+                + b' bytes; chunked bodies are not supported."}'
+            )
+            self._send(Reply(411, message))
             return
         parts = urlsplit(self.path)
         request = ApiRequest(

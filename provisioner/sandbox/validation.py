@@ -11,6 +11,7 @@ field is not documented; the sandbox answers an object that names the field.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,11 @@ class CreateError:
     err_msg: ErrMsg
     legacy_detail: str
     email: str | None
+
+
+def number_text(value: float) -> str:
+    """Return ``value`` as a person writes it: ``100000``, not ``1e+05``."""
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def flatten(err_msg: ErrMsg) -> str:
@@ -411,12 +417,14 @@ def _extra_value_problem(definition: SeedExtraField, value: str) -> str | None:
         try:
             number = float(value)
         except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
             return f'Extra field "{name}": "{value}" is not a number.'
         maximum = definition.maximum_value
         if maximum is not None and number > maximum:
             return (
                 f'Extra field "{name}": ensure this value is less than or equal to '
-                f"{maximum:g}."
+                f"{number_text(maximum)}."
             )
         return None
     maximum_length = definition.maximum_length

@@ -54,7 +54,7 @@ def test_reset_before_raises_and_creates_nothing(sandbox_factory: Any) -> None:
     with api_client(sandbox) as client, pytest.raises(httpx.ReadError):
         client.post("/users", json=new_user("grace@acme.example"))
     assert sandbox.created_counts() == {}
-    assert sandbox.stats()["faults"] == {"reset": 1}
+    assert sandbox.stats()["faults"] == {"reset_before": 1}
 
 
 def test_reset_on_read_when_asked(sandbox_factory: Any) -> None:
@@ -129,3 +129,22 @@ def test_faults_can_be_switched_off_at_runtime(sandbox_factory: Any) -> None:
     with api_client(sandbox) as client:
         response = client.post("/users", json=new_user("grace@acme.example"))
     assert response.status_code == 200
+
+
+def test_drop_after_partial_bulk_create(sandbox_factory: Any) -> None:
+    sandbox = sandbox_factory(drop_after_create=1.0, bulk_failure_mode="partial")
+    bodies = [new_user("good@acme.example"), new_user("bad@acme.example", role=7)]
+    with api_client(sandbox) as client, pytest.raises(httpx.RemoteProtocolError):
+        client.post("/users/bulk", json=bodies)
+    assert sandbox.created_counts() == {"good@acme.example": 1}
+
+
+def test_stats_count_each_fault(sandbox_factory: Any) -> None:
+    sandbox = sandbox_factory(error_5xx_before=1.0)
+    with api_client(sandbox) as client:
+        client.post("/users", json=new_user("a@acme.example"))
+    sandbox.set_options(error_5xx_before=0.0, slow_after_create=1.0, slow_seconds=0.0)
+    with api_client(sandbox) as client:
+        client.post("/users", json=new_user("b@acme.example"))
+    faults = sandbox.stats()["faults"]
+    assert faults == {"error_5xx_before": 1, "slow_after_create": 1}

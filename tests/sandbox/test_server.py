@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 
 from provisioner.sandbox import RunningSandbox
@@ -264,3 +266,15 @@ def test_stop_twice_is_harmless(sandbox: RunningSandbox) -> None:
     else:
         refused = False
     assert refused
+
+
+def test_chunked_body_is_411(api: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"email": '
+        yield b'"a@b.example"}'
+
+    response = api.post(
+        "/users", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 411
+    assert "Content-Length" in response.json()["error"]
