@@ -299,9 +299,11 @@ class _Dispatch:
             self.auth_failed(error)
             return []
         except TransientApiError as error:
-            # Sending is still safe: the API rejects an email that exists.
+            # Without the pre-flight a row cannot be told apart from a new one,
+            # so nothing is sent; the rows wait for the next run.
             log.warning("preflight_failed", error=str(error), rows=len(requests))
-            return requests
+            self.finish([_preflight_failed(request, error) for request in requests])
+            return []
         outcomes: list[RowOutcome] = []
         to_send: list[UserRequest] = []
         for request in requests:
@@ -794,6 +796,18 @@ def _no_answer(request: UserRequest, attempts: int) -> RowOutcome:
         message=(
             f"The API did not answer {attempts} creates and no user with this email "
             "exists. The next run sends the row again."
+        ),
+    )
+
+
+def _preflight_failed(request: UserRequest, error: TransientApiError) -> RowOutcome:
+    return _outcome(
+        request,
+        Status.FAILED,
+        code=LOOKUP_FAILED,
+        message=(
+            "Not sent: checking whether the user exists failed: "
+            f"{_sentence(error)} The next run checks again."
         ),
     )
 

@@ -192,9 +192,8 @@ def test_email_exists_after_unknown_is_created(journal: Journal) -> None:
     journal.mark_in_flight([request])
     journal.mark_outcome_unknown([2])
     journal.record([RowOutcome(2, Status.FAILED, code=NO_ANSWER)])
-    api.add_user(request.email, request.company_id)
-    # The pre-flight fails, so the resend meets "Email already exists".
-    api.fail_next("find_user_by_email", TRANSIENT)
+    # The earlier create shows up only after the pre-flight looked.
+    user_appears_after_preflight(api, request.company_id)
 
     run_dispatch([request], api, journal)
 

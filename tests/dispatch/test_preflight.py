@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provisioner.dispatch import EMAIL_DUPLICATE
+from provisioner.dispatch import EMAIL_DUPLICATE, LOOKUP_FAILED
 from provisioner.journal import Journal
 from provisioner.model import RowOutcome, Status
 from provisioner.rejections import EMAIL_TAKEN
@@ -78,17 +78,18 @@ def test_earlier_unanswered_create_found_is_created(journal: Journal) -> None:
     assert status_of(journal, 2) == "created"
 
 
-def test_preflight_failure_still_sends_safely(journal: Journal) -> None:
+def test_preflight_failure_sends_nothing(journal: Journal) -> None:
     api = FakeApi()
-    api.add_user("user2@example.com", 101)
     api.fail_next("list_users", TRANSIENT)
     requests = [make_request(2), make_request(3)]
 
-    run_dispatch(requests, api, journal, mode="single")
+    summary = run_dispatch(requests, api, journal)
 
-    assert status_of(journal, 2) == "exists"
-    assert status_of(journal, 3) == "created"
-    assert api.duplicates() == {}
+    assert summary.counts == {"failed": 2}
+    row = journal.row(2)
+    assert row is not None
+    assert row.code == LOOKUP_FAILED
+    assert api.calls["create_users_bulk"] == 0
 
 
 def test_two_rows_one_email_conflict(journal: Journal) -> None:
