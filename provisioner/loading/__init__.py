@@ -1,9 +1,9 @@
 """Load a sheet of users from a CSV, TSV or Excel workbook, keeping every cell raw.
 
 ``load_sheet`` decides the format from the file's first bytes, finds the header row
-and maps its columns to fields; it never normalises values (the validator does).
-A file that cannot be read raises ``InputFileError`` with a message a person can
-act on; a problem of one row is a ``RowIssue`` on that row.
+and maps its columns to fields. It never normalises values, because that is the
+validator's job. A file that cannot be read raises ``InputFileError`` with a
+message a person can act on, and a problem of one row is a ``RowIssue`` on it.
 """
 
 from __future__ import annotations

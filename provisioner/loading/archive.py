@@ -1,8 +1,8 @@
 """Check a zip archive before anything in it is extracted.
 
-A zip bomb is refused from the sizes in the central directory; ``zipfile`` never
-returns more bytes for a member than the directory declares (it raises
-``BadZipFile`` on a CRC or size mismatch), so the check bounds what is read later.
+A zip bomb is rejected from the sizes in the central directory. ``zipfile`` stops
+reading a member at the size the directory declares and raises ``BadZipFile`` on a
+CRC mismatch, so the check also bounds what is read later.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Fit the rows under a header into a ``LoadedSheet``, for CSV and XLSX alike.
 
-Blank rows are skipped and counted; note rows under the data ("Total: 42") are
-skipped and counted; values beyond the header are row issues, never dropped in
-silence; cells are kept raw.
+Blank rows and the note rows under the data ("Total: 42") are skipped and counted.
+A value to the right of the header is a row issue rather than dropped in silence.
+Cells are kept raw.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _fit_row(sheet: LoadedSheet, raw: RawRow, width: int, limits: Limits) -> Sou
 
 
 def _is_note_row(cells: list[Cell]) -> bool:
-    """Return whether a row holds one value and no address: a note, not a user."""
+    """Return whether a row contains one value and no address: a note, not a user."""
     filled: Cell | None = None
     for cell in cells:
         if cell.text and not is_blank_text(cell.text):

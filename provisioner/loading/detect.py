@@ -2,7 +2,7 @@
 
 Sales ops rename files freely: a CSV saved as ``users.xlsx``, a legacy ``.xls``
 renamed to ``.xlsx``, a password-protected workbook. Each kind that cannot be read
-raises ``InputFileError`` with a message that says how to save the file instead.
+raises ``InputFileError`` with a message that explains how to save the file instead.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class FileKind(Enum):
 def detect_kind(path: Path, head: bytes) -> FileKind:
     """Classify a file from its first bytes, or raise ``InputFileError``.
 
-    ``head`` must hold at least the first 8 bytes when the file has that many.
+    ``head`` must contain at least the first 8 bytes when the file has that many.
     """
     if not head:
         raise InputFileError(

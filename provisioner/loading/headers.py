@@ -86,9 +86,9 @@ def find_header(
 
     With ``header_row`` the row of that number is the header, whatever it contains.
     Otherwise the header is the row that names the most known fields and includes
-    an email column, among the first ``HEADER_SCAN_ROWS`` non-blank rows up to row
-    ``HEADER_SCAN_LAST_ROW``; the
-    earliest such row wins a tie. Returns None when no row qualifies.
+    an email column. Only the first ``HEADER_SCAN_ROWS`` non-blank rows up to row
+    ``HEADER_SCAN_LAST_ROW`` are searched, and the earliest row wins a tie.
+    Returns None when no row qualifies.
     """
     best: HeaderMatch | None = None
     scanned = 0

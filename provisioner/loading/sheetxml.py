@@ -2,9 +2,9 @@
 
 Read-only worksheets have no merged-cell ranges and no hyperlinks, and with
 ``data_only=True`` a formula without a saved result reads as an empty cell. One
-streamed pass over the worksheet part (through defusedxml, so entity declarations
-are rejected) collects all three; the pass is skipped when a cheap byte scan finds
-none of their elements.
+streamed pass over the worksheet part collects all three. It parses through
+defusedxml, so entity declarations are rejected, and it is skipped when a byte
+scan finds none of their elements.
 """
 
 from __future__ import annotations

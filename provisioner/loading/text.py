@@ -1,8 +1,8 @@
 """Read a CSV or TSV sheet: decode, find the delimiter and header, parse records.
 
 Records are parsed by the ``csv`` module from the decoded text, so a quoted value
-may contain the delimiter and line breaks; the file is never split by physical
-lines first. Every value stays text: nothing is inferred as a number or a date.
+may contain the delimiter and line breaks. The file is never split by physical
+lines first. Every value stays text, and nothing is inferred as a number or date.
 """
 
 from __future__ import annotations
@@ -206,8 +206,8 @@ def _ends_inside_quotes(lines: list[str]) -> bool:
     """Return whether a multi-line last record swallowed the end of the file.
 
     The quote count of a record is odd only when a quote is unclosed or an
-    unquoted value holds a lone quote; a record over several lines with an odd
-    count is taken as an unclosed quote.
+    unquoted value contains a lone quote. A record over several lines with an
+    odd count is taken as an unclosed quote.
     """
     return len(lines) > 1 and sum(line.count('"') for line in lines) % 2 == 1
 

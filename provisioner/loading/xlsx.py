@@ -225,7 +225,8 @@ def _read_extras(path: Path, worksheet: Any) -> SheetExtras:
     sheet_path = getattr(worksheet, "_worksheet_path", None)
     if not isinstance(sheet_path, str):
         raise InputFileError(
-            f"{path.name}: the part of sheet {worksheet.title} could not be located."
+            f"{path.name}: the XML part of sheet {worksheet.title} was not found. "
+            "Save the workbook again in Excel and run again."
         )
     try:
         with zipfile.ZipFile(path) as archive:
@@ -360,8 +361,8 @@ def _to_cell(cell: Any) -> Cell:
 
 
 def _convert_value(value: Any) -> CellValue:
-    # openpyxl reads durations ([h]:mm) as timedelta, which Cell does not carry:
-    # under a day it is a time of day, as Excel shows it; longer ones become text.
+    # openpyxl reads durations ([h]:mm) as timedelta, which Cell cannot carry.
+    # One under a day becomes the time of day Excel shows, and a longer one text.
     if isinstance(value, dt.timedelta):
         seconds = value.total_seconds()
         if 0 <= seconds < SECONDS_PER_DAY:

@@ -26,7 +26,7 @@ HEADERS = ["email", "E-mail", "firstName", "last name", "company", "", "status",
 
 FIELD_TEXT = st.text(
     alphabet=st.sampled_from(
-        list('abc@.,;\t|"\n\r 0123456789') + ["\u00a0", "\u200b", "é", "\ufffd", "="]
+        [*'abc@.,;\t|"\n\r 0123456789', "\u00a0", "\u200b", "é", "\ufffd", "="]
     ),
     max_size=12,
 )

@@ -60,7 +60,7 @@ def test_embedded_newline_is_one_record() -> None:
     assert sheet.report.unknown_columns == ["department"]
 
 
-def test_trailing_delimiters_blank_and_ragged_rows() -> None:
+def test_trailing_delimiters_and_ragged_rows() -> None:
     sheet = load_sheet(fixture("trailing_delims_blank_rows.csv"))
     assert fields(sheet) == ["email", "firstName", "lastName"]
     assert row_numbers(sheet) == [2, 6, 7]

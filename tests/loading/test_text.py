@@ -48,7 +48,7 @@ def test_encoding_detected(
     assert fields(sheet) == ["email", "firstName", "lastName"]
 
 
-def test_cp1252_curly_apostrophe_not_latin1(write_bytes: WriteBytes) -> None:
+def test_cp1252_curly_apostrophe(write_bytes: WriteBytes) -> None:
     data = "email,lastName\nzoe@example.com,O’Neil\n".encode("cp1252")
     sheet = load_sheet(write_bytes("users.csv", data))
     assert sheet.report.encoding == "cp1252"
@@ -128,7 +128,7 @@ def test_sep_line_honoured_and_dropped(write_bytes: WriteBytes) -> None:
     assert any("sep=;" in note for note in sheet.report.notes)
 
 
-def test_quoted_sep_line_with_trailing_delimiters(write_bytes: WriteBytes) -> None:
+def test_quoted_sep_line_read(write_bytes: WriteBytes) -> None:
     data = b'"sep=,",,\nemail,firstName\na@example.com,Ann\n'
     sheet = load_sheet(write_bytes("users.csv", data))
     assert sheet.report.delimiter == ","
@@ -144,7 +144,7 @@ def test_one_column_header_with_delimiter(write_bytes: WriteBytes) -> None:
 # Records and rows
 
 
-def test_quoted_newlines_keep_record_and_line(write_bytes: WriteBytes) -> None:
+def test_quoted_newlines_keep_lines(write_bytes: WriteBytes) -> None:
     data = (
         b'email,firstName,lastName\n"a@example.com","Ann\nMarie","Lee, Jr."\n'
         b'"b@example.com","Bo","Chen\n\nSr."\nc@example.com,Cy,Diaz\n'
@@ -231,7 +231,7 @@ def test_trailing_row_with_address_kept(write_bytes: WriteBytes) -> None:
     assert row_numbers(sheet) == [2, 3]
 
 
-def test_unnamed_column_with_values_is_sheet_issue(write_bytes: WriteBytes) -> None:
+def test_unnamed_column_with_values(write_bytes: WriteBytes) -> None:
     data = b"email,,firstName,\na@example.com,x,Ann,\nb@example.com,,Bo,\n"
     sheet = load_sheet(write_bytes("users.csv", data))
     assert [column.letter for column in sheet.columns] == ["A", "B", "C"]
@@ -240,7 +240,7 @@ def test_unnamed_column_with_values_is_sheet_issue(write_bytes: WriteBytes) -> N
     assert sheet.report.unknown_columns == []
 
 
-def test_empty_unnamed_middle_column_kept_silently(write_bytes: WriteBytes) -> None:
+def test_empty_unnamed_column_kept(write_bytes: WriteBytes) -> None:
     data = b"email,,firstName\na@example.com,,Ann\n"
     sheet = load_sheet(write_bytes("users.csv", data))
     assert fields(sheet) == ["email", None, "firstName"]
@@ -261,7 +261,7 @@ def test_title_rows_and_header_override(write_bytes: WriteBytes) -> None:
     assert row_numbers(found) == row_numbers(given) == [4]
 
 
-def test_header_override_on_row_without_email(write_bytes: WriteBytes) -> None:
+def test_header_override_without_email(write_bytes: WriteBytes) -> None:
     data = b"Name,Company\nAnn,ACME\n"
     sheet = load_sheet(write_bytes("users.csv", data), header_row=1)
     assert fields(sheet) == [None, "company"]
