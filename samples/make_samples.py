@@ -263,7 +263,7 @@ def bad_rows(maker: RowMaker, tag: str) -> Iterator[SampleRow]:
     yield replace(maker.good_row(), cost_centre="PROCUREMENT-CENTRAL-01")
     # A Region that is not in the dropdown list.
     yield replace(maker.good_row(), region="LATAM")
-    # A role nobody has configured, and a role number that does not exist.
+    # A role that the store does not have, and a role number that does not exist.
     yield replace(maker.good_row(), role="Head Buyer")
     yield replace(maker.good_row(), role=5)
 

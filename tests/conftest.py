@@ -1,7 +1,7 @@
 """Fixtures shared by every test: a fresh sandbox B2B API on loopback per test.
 
 The sandbox starts in a few milliseconds with the packaged seed. Requests that do
-not match BigCommerce's OpenAPI description are answered with 400
+not match BigCommerce's OpenAPI description get a 400 response
 (``strict_requests``), so every integration test also checks the client's requests.
 """
 

@@ -4,7 +4,7 @@ The sandbox serves the endpoints the provisioner uses under ``/api/v3/io``, from
 seed of Companies, roles, channels, extra fields, users and customers, with the
 status codes and error bodies B2B Edition sends. Options choose what B2B Edition
 leaves undocumented (bulk failures, 429 hints) and inject faults (5xx, dropped
-connections, slow answers).
+connections, slow responses).
 
     with start_sandbox(SandboxOptions(reset_before=0.1)) as sandbox:
         ...  # send requests to sandbox.base_url

@@ -1,6 +1,6 @@
 """Admin endpoints under ``/__sandbox``: what tests read and change at runtime.
 
-They need no authentication, so they answer only clients on a loopback address.
+They need no authentication, so they serve only clients on a loopback address.
 
 - ``GET /__sandbox/created``: every user created through the API, and
   ``counts``, a map from the casefolded email to how many times it was created.
@@ -64,7 +64,7 @@ def _read_object(request: ApiRequest) -> dict[str, Any] | Reply:
 def handle_admin(app: SandboxApp, request: ApiRequest) -> Reply:
     """Answer one admin request."""
     if not _is_loopback(request.client_host):
-        return _error(403, "Admin endpoints answer loopback clients only.")
+        return _error(403, "Admin endpoints serve loopback clients only.")
     action = request.path[len(ADMIN_PREFIX) :].strip("/")
     method = request.method
 

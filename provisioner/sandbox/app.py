@@ -4,7 +4,7 @@
 the steps run in this order, as a proxy in front of B2B Edition would: the limit on
 requests in progress, the request limit per window, injected faults before handling,
 authentication, then the endpoint. Injected faults after a create (drop the
-connection, answer late) are part of the ``Reply``, which the transport carries out.
+connection, respond late) are part of the ``Reply``, which the transport carries out.
 """
 
 from __future__ import annotations
@@ -137,13 +137,13 @@ class SandboxApp:
     # Requests
 
     def handle(self, request: ApiRequest, *, admitted: bool = True) -> Reply:
-        """Answer one request; ``admitted`` is False when too many are in progress."""
+        """Handle one request; ``admitted`` is False when too many are in progress."""
         if request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/"):
             return handle_admin(self, request)
         reply = self._handle_api(request, admitted)
         with self._lock:
             self.stats.requests += 1
-            if reply.action in ("answer", "slow"):
+            if reply.action in ("respond", "slow"):
                 self.stats.by_status[reply.status] += 1
             if reply.status == 429:
                 self.stats.rate_limited += 1
@@ -240,7 +240,7 @@ class SandboxApp:
             body = render.error_envelope(401, UNAUTHORIZED, "Unauthorized")
             return json_reply(401, body, headers)
         if request.headers.get("x-store-hash") != self.options.store_hash:
-            # B2B Edition answers a missing or wrong store hash with a server error
+            # B2B Edition responds to a missing or wrong store hash with a server error
             # whose shape is not documented; Django's plain error page is one such.
             return Reply(
                 500,
@@ -267,8 +267,8 @@ class SandboxApp:
         content_type = request.headers.get("content-type", "")
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type != "application/json":
-            shown = media_type or "(none)"
-            message = f'Unsupported media type "{shown}" in request.'
+            media_label = media_type or "(none)"
+            message = f'Unsupported media type "{media_label}" in request.'
             return json_reply(
                 415, render.error_envelope(415, message, "Unsupported Media Type")
             )
@@ -281,7 +281,7 @@ class SandboxApp:
         return json_reply(400, render.error_envelope(400, message, "Bad Request"))
 
     def create_reply(self, result: CreateResult, *, bulk: bool) -> Reply:
-        """Build the answer to a create request from what the store did."""
+        """Build the response to a create request from what the store did."""
         options = self.options
         conflicts = sum(
             1

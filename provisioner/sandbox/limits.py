@@ -28,7 +28,7 @@ class RateWindow:
 
     A window starts with the first request after the previous one ended, which is how
     the B2B headers read: the reset time counts down from the window's first request.
-    Requests answered with 429 do not use up the budget.
+    Requests rejected with 429 do not use up the budget.
     """
 
     def __init__(
@@ -114,7 +114,7 @@ def budget_headers(state: WindowState) -> dict[str, str]:
 def too_many_requests_headers(
     mode: RateHeaderMode, state: WindowState, wait_seconds: float
 ) -> dict[str, str]:
-    """Return the waiting hint of a 429 answer in the style ``mode`` selects.
+    """Return the waiting hint of a 429 response in the style ``mode`` selects.
 
     ``wait_seconds`` is how long the client should wait; whole-second headers round
     it up, so a client that obeys them never comes back too early.

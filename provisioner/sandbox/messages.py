@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from provisioner.sandbox import render
 
-ReplyAction = Literal["answer", "reset", "close", "slow"]
+ReplyAction = Literal["respond", "reset", "close", "slow"]
 
 
 @dataclass(slots=True)
@@ -24,10 +24,10 @@ class ApiRequest:
 
 @dataclass(slots=True)
 class Reply:
-    """An answer, or what the transport does instead of answering.
+    """A response, or what the transport does instead of responding.
 
-    ``action`` is ``answer``; ``reset`` (close with a TCP reset, no answer);
-    ``close`` (close without an answer); or ``slow`` (answer after
+    ``action`` is ``respond``, ``reset`` (close with a TCP reset and no response),
+    ``close`` (close without a response) or ``slow`` (respond after
     ``delay_seconds``).
     """
 
@@ -35,7 +35,7 @@ class Reply:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
-    action: ReplyAction = "answer"
+    action: ReplyAction = "respond"
     delay_seconds: float = 0.0
     fault: str | None = None
     """The injected fault (an option name, such as ``reset_before``), if any."""

@@ -1,4 +1,4 @@
-"""Checks of requests and answers against BigCommerce's OpenAPI descriptions.
+"""Checks of requests and responses against BigCommerce's OpenAPI descriptions.
 
 The files in ``specs/`` are BigCommerce's published descriptions of the B2B Edition
 Users and Channels APIs (github.com/bigcommerce/docs, commit 24f580ca6d29,
@@ -16,7 +16,7 @@ place where this project states what is wrong in them:
    drops ``role`` from the required list.
 
 Known gaps that need no correction, because the sandbox and the client avoid them:
-only 200 and a few 4xx answers are described (never 400, 401, 415, 429 or 5xx);
+only 200 and a few 4xx responses are described (never 400, 401, 415, 429 or 5xx);
 ``/companies`` and ``/companies/roles`` are not in these files at all; and the
 channel's ``createdAt`` is typed ``date-time`` while its example is a Unix time.
 """
@@ -39,11 +39,11 @@ SPEC_FILES = ("b2b-users.v3.yaml", "b2b-channels.v3.yaml")
 SPEC_HOST_URL = "https://api-b2b.bigcommerce.com"
 API_PREFIX = "/api/v3/io"
 
-#: Spec violations for which B2B Edition has its own documented answer: missing
+#: Spec violations for which B2B Edition has its own documented response: missing
 #: fields and a bad email or role get a 422, more than ten users a 413. Strict mode
-#: lets these through, so the sandbox answers as B2B Edition does.
-DOCUMENTED_ANSWERS = frozenset({"required", "maxItems"})
-DOCUMENTED_FIELD_ANSWERS = {"format": {"email"}, "enum": {"role"}}
+#: lets these through, so the sandbox responds as B2B Edition does.
+DOCUMENTED_RESPONSES = frozenset({"required", "maxItems"})
+DOCUMENTED_FIELD_RESPONSES = {"format": {"email"}, "enum": {"role"}}
 
 
 def load_spec_dict(name: str) -> dict[str, Any]:
@@ -132,9 +132,9 @@ def _location(prefix: str, path: Iterable[Any]) -> str:
 
 
 def _is_documented(error: Any) -> bool:
-    if error.validator in DOCUMENTED_ANSWERS:
+    if error.validator in DOCUMENTED_RESPONSES:
         return True
-    fields = DOCUMENTED_FIELD_ANSWERS.get(error.validator, set())
+    fields = DOCUMENTED_FIELD_RESPONSES.get(error.validator, set())
     path = list(error.absolute_path)
     return bool(path) and path[-1] in fields
 
@@ -145,7 +145,7 @@ def _describe(error: Exception, *, strict_request: bool) -> list[str]:
     if isinstance(error, PathNotFound):
         return []
     if type(error).__name__ == "ResponseNotFound":
-        return ["the description lists no answer with this status for the operation."]
+        return ["the description lists no response with this status for the operation."]
     cause = error.__cause__
     schema_errors = getattr(cause, "schema_errors", None)
     name = getattr(error, "name", None)
@@ -189,8 +189,8 @@ def check_request(
     """Check an outgoing request against the request schema of its operation.
 
     ``path`` starts with ``/api/v3/io``; ``body`` is the JSON value. ``strict`` lets
-    through the violations that B2B Edition answers itself (see
-    ``DOCUMENTED_ANSWERS``) and rejects properties a user body does not have.
+    through the violations for which B2B Edition has its own response (see
+    ``DOCUMENTED_RESPONSES``) and rejects properties a user body does not have.
     """
     raw = json.dumps(body).encode() if body is not None else None
     request = _mock_request(method, path, query, raw, "application/json")
@@ -222,7 +222,7 @@ def check_response(
     content_type: str = "application/json",
     query: Mapping[str, Any] | None = None,
 ) -> SpecCheck:
-    """Check an answer against the response schema of its operation and status."""
+    """Check a response against the response schema of its operation and status."""
     from openapi_core.testing import MockResponse
 
     request = _mock_request(method, path, query, None, "application/json")

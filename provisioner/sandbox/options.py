@@ -72,16 +72,16 @@ class SandboxOptions:
     """``atomic``: a batch with any bad item creates nothing. ``partial``: the valid
     items are created and the 422 lists the bad ones."""
     bulk_result_order: BulkResultOrder = "input"
-    """Order of the ids in a bulk answer: as sent, or shuffled."""
+    """Order of the ids in a bulk response: as sent, or shuffled."""
 
     error_5xx_before: float = 0.0
-    """Probability of answering 500, 502, 503 or 504 before handling the request."""
+    """Probability of a 500, 502, 503 or 504 response before handling the request."""
     reset_before: float = 0.0
     """Probability of resetting the connection before handling the request."""
     drop_after_create: float = 0.0
-    """Probability of creating the users, then closing without an answer."""
+    """Probability of creating the users, then closing without a response."""
     slow_after_create: float = 0.0
-    """Probability of creating the users, then waiting ``slow_seconds`` to answer."""
+    """Probability of creating the users, then waiting ``slow_seconds`` to respond."""
     slow_seconds: float = DEFAULT_SLOW_SECONDS
     faults_on_reads: bool = False
     """Also inject the 5xx and reset faults into GET requests."""

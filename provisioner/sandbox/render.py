@@ -1,4 +1,4 @@
-"""JSON shapes of the sandbox's answers: the envelope and each kind of record.
+"""JSON shapes of the sandbox's responses: the envelope and each kind of record.
 
 Field names and types follow BigCommerce's OpenAPI description of the Users and
 Channels APIs. Where that description types a number as a string (the limits of an
@@ -91,7 +91,7 @@ def user_json(
 
 
 def company_json(company: SeedCompany) -> dict[str, Any]:
-    # companyStatus is a string in B2B Edition's answers: "0" to "3".
+    # companyStatus is a string in B2B Edition's responses: "0" to "3".
     return {
         "companyId": company.company_id,
         "companyName": company.name,

@@ -7,7 +7,7 @@ The file has these top-level keys, all optional except ``companies``:
 - ``roles``: ``id`` (int), ``name``, ``roleType`` (1 predefined, 2 custom).
 - ``channels``: ``id`` (the B2B Edition id), ``channelId`` (the BigCommerce id),
   ``name``, ``b2bEnabled`` (bool), ``status`` (``active``, ``inactive``, ``archived``).
-- ``multiStorefront``: bool, default true. False makes ``GET /channels`` answer 403.
+- ``multiStorefront``: bool, default true. False makes ``GET /channels`` respond 403.
 - ``extraFields``: user extra fields: ``fieldName``, ``fieldType`` (0 text,
   1 multiline, 2 number, 3 dropdown), ``isRequired``, ``isUnique``,
   ``maximumLength``, ``maximumValue``, ``listOfValue`` (dropdown choices),

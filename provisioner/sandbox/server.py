@@ -3,7 +3,7 @@
 ``start_sandbox`` runs the server in a background thread and returns a
 ``RunningSandbox``; ``serve_forever`` runs it in the foreground for the
 ``provisioner sandbox`` command. The server speaks HTTP/1.1 with keep-alive, and can
-reset or close a connection without answering, which the fault options need.
+reset or close a connection without responding, which the fault options need.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "B2BSandbox/1.0"
     sys_version = ""
     timeout = IDLE_CONNECTION_TIMEOUT_SECONDS
-    # Headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm
-    # and delayed ACKs hold the body back by about 40 ms on every keep-alive request.
+    # Headers and body go out in two writes. Without TCP_NODELAY, Nagle's algorithm
+    # then holds the body until the client's delayed ACK (40 ms or more on Linux).
     disable_nagle_algorithm = True
     server: _Server
 
@@ -103,7 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
         length_text = self.headers.get("Content-Length")
         if length_text is None:
             # A chunked body cannot be skipped without decoding it, so the
-            # connection is closed after the answer.
+            # connection is closed after the response.
             chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
             return None if chunked else b""
         try:
@@ -182,9 +182,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError) as exc:
             # The client gave up, for example after its read timeout.
             self.close_connection = True
+            if self.server.app.options.log_requests:
+                log.info(
+                    "sandbox_client_disconnected", status=reply.status, error=str(exc)
+                )
 
 
 class RunningSandbox:

@@ -1,12 +1,12 @@
 """Validation of one create-user body, with the error messages B2B Edition sends.
 
-``errMsg`` in a 422 answer is either a string or an object that maps a field name to
+``errMsg`` in a 422 response is either a string or an object that maps a field name to
 a list of messages (Django REST Framework style). The documented messages are
 reproduced word for word: ``This field may not be null.``, ``User must have a
 role.``, ``Email is not correct.``, ``"5" is not a valid choice``, ``At least one B2B
 storefront needs to be enabled for a Company user.`` and ``Email already exists.
-['x@y']``. What B2B Edition answers for an unknown Company, role, channel or extra
-field is not documented; the sandbox answers an object that names the field.
+['x@y']``. How B2B Edition responds to an unknown Company, role, channel or extra
+field is not documented, so the sandbox sends an object that names the field.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ class UserDraft:
 class CreateError:
     """Why one create request failed.
 
-    ``err_msg`` is what a 422 answer carries; ``legacy_detail`` is the short text
-    the older bulk answer put in ``_detail`` for each failed item.
+    ``err_msg`` is what a 422 response contains; ``legacy_detail`` is the short text
+    the older bulk response put in ``_detail`` for each failed item.
     """
 
     err_msg: ErrMsg
@@ -172,7 +172,7 @@ def check_create_body(
 ) -> UserDraft | CreateError:
     """Check one create-user body against the store.
 
-    ``batch_emails`` holds the casefolded emails of earlier items of the same bulk
+    ``batch_emails`` contains the casefolded emails of earlier items of the same bulk
     request, which count as taken.
     """
     if not isinstance(body, dict):
@@ -370,7 +370,7 @@ def _check_channels(
 def _check_extra_fields(
     checker: _Checker, store: StoreView, pairs: list[tuple[str, str]]
 ) -> tuple[tuple[str, str], ...]:
-    given: dict[str, str] = {}
+    values_by_name: dict[str, str] = {}
     for name, value in pairs:
         definition = store.extra_fields.get(name)
         if definition is None:
@@ -380,7 +380,7 @@ def _check_extra_fields(
                 f'Unknown extra field "{name}". Known extra fields: {known}.',
             )
             continue
-        if name in given:
+        if name in values_by_name:
             checker.add("extraFields", f'Extra field "{name}" is given more than once.')
             continue
         problem = _extra_value_problem(definition, value)
@@ -392,16 +392,16 @@ def _check_extra_fields(
             problem = f'Extra field "{name}": the value "{value}" is already used.'
         if problem is not None:
             checker.add("extraFields", problem)
-        given[name] = value
+        values_by_name[name] = value
 
     for definition in store.extra_fields.values():
-        if definition.name in given:
+        if definition.name in values_by_name:
             continue
         if definition.default_value:
-            given[definition.name] = definition.default_value
+            values_by_name[definition.name] = definition.default_value
         elif definition.is_required:
             checker.add("extraFields", f'Extra field "{definition.name}" is required.')
-    return tuple(given.items())
+    return tuple(values_by_name.items())
 
 
 def _extra_value_problem(definition: SeedExtraField, value: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Check requests and answers against BigCommerce's OpenAPI descriptions, in tests.
+"""Check requests and responses against BigCommerce's OpenAPI descriptions, in tests.
 
 The descriptions and the corrections applied to them live in
 ``provisioner.sandbox.openapi``; this module gives tests two short calls:
@@ -26,9 +26,9 @@ class NotDescribedError(AssertionError):
     """The operation is not in BigCommerce's OpenAPI descriptions."""
 
 
-def _problems(check: SpecCheck, what: str) -> list[str]:
+def _problems(check: SpecCheck, operation: str) -> list[str]:
     if not check.described:
-        raise NotDescribedError(f"{what} is not described in the OpenAPI files.")
+        raise NotDescribedError(f"{operation} is not described in the OpenAPI files.")
     return list(check.problems)
 
 
@@ -41,8 +41,8 @@ def validate_request(
 ) -> list[str]:
     """Return how a request breaks its operation's request schema; [] when it fits.
 
-    ``path`` starts with ``/api/v3/io``. Every violation counts, also those the API
-    answers with its own 422 or 413.
+    ``path`` starts with ``/api/v3/io``. Every violation counts, also those for which
+    the API has its own 422 or 413.
     """
     return _problems(
         check_request(method, path, body=body, query=query), f"{method} {path}"
@@ -50,7 +50,7 @@ def validate_request(
 
 
 def validate_response(response: httpx.Response) -> list[str]:
-    """Return how an httpx answer breaks its operation's response schema."""
+    """Return how an httpx response breaks its operation's response schema."""
     request = response.request
     path = request.url.path
     check = check_response(

@@ -1,4 +1,4 @@
-"""Reference answers: the exact bodies and headers that B2B Edition's documentation
+"""Reference responses: the exact bodies and headers that B2B Edition's documentation
 quotes, as the sandbox sends them. Clients are written against these."""
 
 from __future__ import annotations

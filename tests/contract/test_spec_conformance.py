@@ -1,4 +1,4 @@
-"""The sandbox's answers to every operation the provisioner uses fit the OpenAPI files.
+"""The sandbox's responses to each operation the provisioner uses fit the OpenAPI files.
 
 The corrections to BigCommerce's descriptions, and why they are needed, are listed
 in ``provisioner.sandbox.openapi``; the last tests here show each correction's
@@ -23,7 +23,7 @@ from .openapi import NotDescribedError, validate_request, validate_response
 
 @pytest.fixture
 def lenient(sandbox_factory: Any) -> Iterator[httpx.Client]:
-    """A client for a sandbox that answers requests outside the description too."""
+    """A client for a sandbox that accepts requests outside the description too."""
     with api_client(sandbox_factory(strict_requests=False)) as client:
         yield client
 

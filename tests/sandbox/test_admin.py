@@ -49,9 +49,9 @@ def test_revoke_token_makes_requests_401(
     sandbox: RunningSandbox, api: httpx.Client, admin: httpx.Client
 ) -> None:
     revoked = admin.post("/token", json={"revoke": True})
-    refused = api.get("/users")
+    rejected = api.get("/users")
     assert revoked.status_code == 200
-    assert refused.status_code == 401
+    assert rejected.status_code == 401
     assert sandbox.token is None
 
 
@@ -73,10 +73,10 @@ def test_revoke_and_set_token_from_python(
     sandbox: RunningSandbox, api: httpx.Client
 ) -> None:
     sandbox.revoke_token()
-    refused = api.get("/users")
+    rejected = api.get("/users")
     sandbox.set_token("sandbox-token")
     allowed = api.get("/users")
-    assert refused.status_code == 401
+    assert rejected.status_code == 401
     assert allowed.status_code == 200
 
 

@@ -20,13 +20,13 @@ def err_msg(response: httpx.Response) -> Any:
 @pytest.fixture
 def lenient_api(sandbox_factory) -> Any:  # type: ignore[no-untyped-def]
     """A client for a sandbox without strict request checks, to reach the API's
-    own answers to requests that break the OpenAPI description."""
+    own responses to requests that break the OpenAPI description."""
     sandbox = sandbox_factory(strict_requests=False)
     with api_client(sandbox) as client:
         yield client
 
 
-def test_create_answers_200_with_ids(
+def test_create_returns_200_with_ids(
     api: httpx.Client, sandbox: RunningSandbox
 ) -> None:
     response = api.post("/users", json=new_user("grace@acme.example"))

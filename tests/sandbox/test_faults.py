@@ -1,4 +1,4 @@
-"""Injected faults seen through raw httpx calls: 5xx, resets, drops, slow answers."""
+"""Injected faults seen through raw httpx calls: 5xx, resets, drops, slow responses."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_5xx_before_creates_nothing(sandbox_factory: Any) -> None:
     assert sandbox.created_counts() == {}
 
 
-def test_5xx_gateway_answers_are_html(sandbox_factory: Any) -> None:
+def test_5xx_gateway_responses_are_html(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory(error_5xx_before=1.0)
     with api_client(sandbox) as client:
         responses = [
@@ -95,7 +95,7 @@ def test_slow_after_create_times_out_the_client(sandbox_factory: Any) -> None:
     assert sandbox.created_counts() == {"grace@acme.example": 1}
 
 
-def test_slow_after_create_answers_eventually(sandbox_factory: Any) -> None:
+def test_slow_after_create_responds_eventually(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory(slow_after_create=1.0, slow_seconds=0.05)
     with api_client(sandbox) as client:
         response = client.post("/users", json=new_user("grace@acme.example"))

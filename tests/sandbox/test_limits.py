@@ -35,11 +35,11 @@ def test_window_refills_when_it_ends() -> None:
     window = RateWindow(1, 60.0, clock=clock)
     window.acquire()
     clock.now += 59.5
-    refused = window.acquire()
+    rejected = window.acquire()
     clock.now += 0.5
     allowed = window.acquire()
-    assert refused.allowed is False
-    assert refused.resets_after == pytest.approx(0.5)
+    assert rejected.allowed is False
+    assert rejected.resets_after == pytest.approx(0.5)
     assert allowed.allowed is True
     assert allowed.resets_after == pytest.approx(60.0)
 
@@ -83,21 +83,21 @@ def exhaust(
     with api_client(sandbox) as client:
         client.get("/users")
         client.get("/users")
-        refused = client.post("/users", json=new_user("g@acme.example"))
-    return sandbox, refused
+        rejected = client.post("/users", json=new_user("g@acme.example"))
+    return sandbox, rejected
 
 
 def test_limit_exhausted_is_429_and_creates_nothing(sandbox_factory: Any) -> None:
-    sandbox, refused = exhaust(sandbox_factory)
-    assert refused.status_code == 429
-    assert refused.json()["code"] == 429
+    sandbox, rejected = exhaust(sandbox_factory)
+    assert rejected.status_code == 429
+    assert rejected.json()["code"] == 429
     assert sandbox.created_counts() == {}
     assert sandbox.stats()["rateLimited"] == 1
 
 
 def test_429_b2b_headers(sandbox_factory: Any) -> None:
-    _, refused = exhaust(sandbox_factory, rate_headers="b2b")
-    headers = refused.headers
+    _, rejected = exhaust(sandbox_factory, rate_headers="b2b")
+    headers = rejected.headers
     assert headers["X-Requests-Allocated"] == "2 times/30 s"
     assert headers["X-Requests-Remaining"] == "0 times"
     wait = float(headers["X-Request-Window-Resets-After"].removesuffix(" s"))
@@ -106,8 +106,8 @@ def test_429_b2b_headers(sandbox_factory: Any) -> None:
 
 
 def test_429_core_headers(sandbox_factory: Any) -> None:
-    _, refused = exhaust(sandbox_factory, rate_headers="core")
-    headers = refused.headers
+    _, rejected = exhaust(sandbox_factory, rate_headers="core")
+    headers = rejected.headers
     assert 0 < int(headers["X-Rate-Limit-Time-Reset-Ms"]) <= 30_000
     assert headers["X-Rate-Limit-Requests-Left"] == "0"
     assert 1 <= int(headers["X-Retry-After"]) <= 30
@@ -115,55 +115,55 @@ def test_429_core_headers(sandbox_factory: Any) -> None:
 
 
 def test_429_retry_after_header(sandbox_factory: Any) -> None:
-    _, refused = exhaust(sandbox_factory, rate_headers="retry-after")
-    assert 1 <= int(refused.headers["Retry-After"]) <= 30
-    assert "X-Request-Window-Resets-After" not in refused.headers
-    assert "X-Retry-After" not in refused.headers
+    _, rejected = exhaust(sandbox_factory, rate_headers="retry-after")
+    assert 1 <= int(rejected.headers["Retry-After"]) <= 30
+    assert "X-Request-Window-Resets-After" not in rejected.headers
+    assert "X-Retry-After" not in rejected.headers
 
 
 def test_429_without_hint(sandbox_factory: Any) -> None:
-    _, refused = exhaust(sandbox_factory, rate_headers="none")
+    _, rejected = exhaust(sandbox_factory, rate_headers="none")
     hints = {
         "Retry-After",
         "X-Retry-After",
         "X-Rate-Limit-Time-Reset-Ms",
         "X-Request-Window-Resets-After",
     }
-    assert refused.status_code == 429
-    assert hints.isdisjoint(refused.headers)
+    assert rejected.status_code == 429
+    assert hints.isdisjoint(rejected.headers)
 
 
 def test_raising_the_limit_at_runtime_lets_requests_through(
     sandbox_factory: Any,
 ) -> None:
-    sandbox, refused = exhaust(sandbox_factory)
+    sandbox, rejected = exhaust(sandbox_factory)
     sandbox.set_options(request_limit=10)
     with api_client(sandbox) as client:
         allowed = client.get("/users")
-    assert refused.status_code == 429
+    assert rejected.status_code == 429
     assert allowed.status_code == 200
     assert allowed.headers["X-Requests-Remaining"] == "7 times"
 
 
-def test_concurrency_limit_answers_429_above_maximum(sandbox_factory: Any) -> None:
+def test_concurrency_limit_rejects_above_maximum(sandbox_factory: Any) -> None:
     sandbox = sandbox_factory(max_concurrent=1, slow_after_create=1.0, slow_seconds=30)
 
     def slow_create() -> None:
-        # Stopping the sandbox below cuts this request off before its answer.
+        # Stopping the sandbox below cuts this request off before its response.
         with api_client(sandbox) as client, pytest.raises(httpx.TransportError):
             client.post("/users", json=new_user("slow@acme.example"))
 
     thread = threading.Thread(target=slow_create)
     thread.start()
     # The create is in progress once the user exists; the sandbox then waits
-    # slow_seconds before it answers.
+    # slow_seconds before it responds.
     while not sandbox.created_counts():
         threading.Event().wait(0.01)
     with api_client(sandbox) as client:
-        refused = client.get("/users")
+        rejected = client.get("/users")
     sandbox.stop()
     thread.join()
-    assert refused.status_code == 429
+    assert rejected.status_code == 429
     assert sandbox.stats()["concurrencyLimited"] == 1
 
 

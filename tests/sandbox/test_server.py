@@ -88,7 +88,7 @@ def test_list_users_pages_with_offset_and_limit(api: httpx.Client) -> None:
 
 
 def test_list_users_limit_above_250_is_422(sandbox_factory) -> None:  # type: ignore[no-untyped-def]
-    # strict_requests would answer 400 first; this checks the API's own answer.
+    # With strict_requests on, the sandbox would respond 400 first.
     sandbox = sandbox_factory(strict_requests=False)
     with api_client(sandbox) as client:
         response = client.get("/users", params={"limit": 251})
@@ -239,7 +239,7 @@ def test_unknown_channel_is_404_without_envelope(api: httpx.Client) -> None:
     assert response.json() == {"code": 404, "message": "Channel does not exist"}
 
 
-def test_every_api_answer_carries_budget_headers(api: httpx.Client) -> None:
+def test_every_response_has_budget_headers(api: httpx.Client) -> None:
     for response in (
         api.get("/users"),
         api.get("/users/1"),
@@ -262,10 +262,10 @@ def test_stop_twice_is_harmless(sandbox: RunningSandbox) -> None:
         with api_client(sandbox, timeout=2) as client:
             client.get("/users")
     except httpx.ConnectError:
-        refused = True
+        rejected = True
     else:
-        refused = False
-    assert refused
+        rejected = False
+    assert rejected
 
 
 def test_chunked_body_is_411(api: httpx.Client) -> None:

@@ -1,4 +1,4 @@
-"""strict_requests: the sandbox answers 400 to requests outside the OpenAPI files."""
+"""strict_requests: the sandbox rejects with 400 requests outside the OpenAPI files."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_query_limit_above_maximum_is_400(api: httpx.Client) -> None:
     assert "query parameter limit: 1000 is greater than the maximum of 250." in message
 
 
-def test_documented_answers_pass_through(api: httpx.Client) -> None:
+def test_documented_errors_pass_through(api: httpx.Client) -> None:
     missing = api.post("/users", json={"role": 1, "channelIds": [1]})
     too_many = api.post(
         "/users/bulk", json=[new_user(f"u{i}@acme.example") for i in range(11)]
@@ -59,7 +59,7 @@ def test_documented_answers_pass_through(api: httpx.Client) -> None:
     assert bad_email.status_code == 422
 
 
-def test_snake_case_key_gets_the_api_answer(api: httpx.Client) -> None:
+def test_snake_case_key_gets_api_422(api: httpx.Client) -> None:
     body = new_user("g@acme.example", companyId=None, company_id=101)
     response = api.post("/users", json=body)
     assert response.status_code == 422
