@@ -65,47 +65,24 @@ FIXES: dict[str, str] = {
     ),
 }
 
-# Field names in an ``errMsg`` object mapped to the code their problems get unless
-# the message text says something more specific.
-_FIELD_CODES: dict[str, str] = {
-    "email": EMAIL_INVALID,
-    "role": ROLE_INVALID,
-    "companyRoleId": ROLE_INVALID,
-    "companyId": COMPANY_NOT_FOUND,
-    "channelIds": CHANNEL_INVALID,
-    "originChannelId": CHANNEL_INVALID,
-    "extraFields": EXTRA_FIELD_INVALID,
-}
+_TAKEN = re.compile(r"already exists|is existed", re.I)
+_MISSING = re.compile(r"may not be (null|blank)|is required|required field", re.I)
+_TOO_LONG = re.compile(r"no more than \d+ characters|too long", re.I)
+_NOT_APPROVED = re.compile(r"not approved|pending|inactive|rejected", re.I)
 
-# Message patterns tried in order; the first that matches decides the code.
+# Message patterns for a message that names no field (a string ``errMsg``,
+# ``non_field_errors`` or a bulk item's error), tried in order.
 _MESSAGE_CODES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"already exists|is existed|already (in )?use", re.I), EMAIL_TAKEN),
-    (
-        re.compile(r"not approved|pending|inactive|rejected company", re.I),
-        COMPANY_NOT_APPROVED,
-    ),
-    (
-        re.compile(
-            r"compan(y|ies).*(does not exist|not exist|not found|invalid)", re.I
-        ),
-        COMPANY_NOT_FOUND,
-    ),
+    (_TAKEN, EMAIL_TAKEN),
+    (re.compile(r"compan(y|ies)\b.*\bnot approved", re.I), COMPANY_NOT_APPROVED),
+    (re.compile(r"compan(y|ies)\b.*\b(not exist|not found)", re.I), COMPANY_NOT_FOUND),
     (re.compile(r"storefront|channel", re.I), CHANNEL_INVALID),
-    (re.compile(r"role", re.I), ROLE_INVALID),
-    (
-        re.compile(r"extra field.*(required|missing)|required extra field", re.I),
-        EXTRA_FIELD_REQUIRED,
-    ),
+    (re.compile(r"extra field.*\brequired", re.I), EXTRA_FIELD_REQUIRED),
     (re.compile(r"extra field", re.I), EXTRA_FIELD_INVALID),
-    (
-        re.compile(r"no more than|too long|at most \d+ char|maximum length", re.I),
-        FIELD_TOO_LONG,
-    ),
-    (re.compile(r"email.*(not correct|valid)|valid email", re.I), EMAIL_INVALID),
-    (
-        re.compile(r"may not be (null|blank)|is required|required field", re.I),
-        FIELD_REQUIRED,
-    ),
+    (re.compile(r"\brole\b", re.I), ROLE_INVALID),
+    (re.compile(r"email", re.I), EMAIL_INVALID),
+    (_TOO_LONG, FIELD_TOO_LONG),
+    (_MISSING, FIELD_REQUIRED),
 )
 
 
@@ -186,18 +163,40 @@ def _explain_field_errors(field_errors: dict[str, list[str]]) -> Rejection:
 
 
 def _code_for(message: str, field: str | None) -> str:
-    # The text is checked before the field: "companyId: Company is not approved"
-    # is more specific than the field's default of COMPANY_NOT_FOUND.
-    for pattern, code in _MESSAGE_CODES:
-        if pattern.search(message):
-            if code == EMAIL_TAKEN and field not in (None, "email", "non_field_errors"):
-                continue
-            return code
-    if field is None:
-        return API_REJECTED
-    if field.startswith("extraFields") or field.startswith("extra"):
+    """Return the code of one message; a known field decides its family first.
+
+    Deciding by field keeps a value quoted in the message (an extra field named
+    "Role", say) from choosing the code.
+    """
+    name = (field or "").split(".")[0]
+    if name == "email":
+        if _TAKEN.search(message):
+            return EMAIL_TAKEN
+        return FIELD_REQUIRED if _MISSING.search(message) else EMAIL_INVALID
+    if name == "companyId":
+        if _MISSING.search(message):
+            return FIELD_REQUIRED
+        return (
+            COMPANY_NOT_APPROVED if _NOT_APPROVED.search(message) else COMPANY_NOT_FOUND
+        )
+    if name in ("role", "companyRoleId"):
+        return ROLE_INVALID
+    if name in ("channelIds", "originChannelId"):
+        return CHANNEL_INVALID
+    if name == "extraFields":
+        if re.search(r"\brequired\b", message, re.I):
+            return EXTRA_FIELD_REQUIRED
         return EXTRA_FIELD_INVALID
-    return _FIELD_CODES.get(field, API_REJECTED)
+    if name in ("", "non_field_errors"):
+        for pattern, code in _MESSAGE_CODES:
+            if pattern.search(message):
+                return code
+        return API_REJECTED
+    if _TOO_LONG.search(message):
+        return FIELD_TOO_LONG
+    if _MISSING.search(message):
+        return FIELD_REQUIRED
+    return API_REJECTED
 
 
 def _clean(text: str) -> str:
