@@ -87,7 +87,7 @@ def good_row(
 
 @dataclass
 class StoreCatalog:
-    """A catalog with a fixed store: the shape a store-backed catalog answers in."""
+    """A catalog over a fixed store, returning what a store-backed catalog returns."""
 
     companies: dict[str, int] = field(
         default_factory=lambda: {"acme ltd": 101, "globex": 202}

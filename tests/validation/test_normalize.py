@@ -98,9 +98,7 @@ DATE_VALUES: list[CellValue] = [
 @pytest.mark.parametrize(
     "parse", [parse_int, parse_text, parse_name, parse_email, split_list, parse_phone]
 )
-def test_date_in_text_id_or_list_field_is_error(
-    parse: object, value: CellValue
-) -> None:
+def test_date_in_text_field_is_error(parse: object, value: CellValue) -> None:
     parsed = parse(cell(value))  # type: ignore[operator]
     assert parsed.value is None
     assert codes(parsed) == ["EXCEL_DATE"]
