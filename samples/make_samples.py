@@ -186,6 +186,7 @@ class RowMaker:
             email = f"{local}{suffix}@{domain}"
             suffix += 1
         self.used.add(email.casefold())
+
         # Some sheets name the Company by its id; an id typed into Excel is a number.
         company: str | int = company_id if rng.random() < 0.1 else company_name
         role: str | int = rng.choice(ROLES)
@@ -194,6 +195,7 @@ class RowMaker:
         channels: str | int = rng.choice(CHANNELS)
         if channels == "1" and rng.random() < 0.5:
             channels = 1
+
         phone = f"+44 20 7946 {rng.randrange(10_000):04d}" if rng.random() < 0.7 else ""
         return SampleRow(
             email=email,
@@ -213,12 +215,14 @@ def bad_rows(maker: RowMaker, tag: str) -> Iterator[SampleRow]:
     """Yield the problem rows, each with the one mistake its comment names."""
     # Missing email.
     yield replace(maker.good_row(), email=None)
+
     # Malformed emails.
     yield replace(maker.good_row(), email="jane.doe@")
     yield replace(maker.good_row(), email=f"mark.hill at globex{tag}.example")
     yield replace(
         maker.good_row(), email=f"ops{tag}@soylent.example; buyer@soylent.example"
     )
+
     # Companies that do not exist (by name and by id), that are pending, rejected
     # or inactive, and a name that two Companies share.
     yield replace(maker.good_row(), company="Cyberdyne Systems")
@@ -227,6 +231,7 @@ def bad_rows(maker: RowMaker, tag: str) -> Iterator[SampleRow]:
     yield replace(maker.good_row(), company="Wayne Fabrication")
     yield replace(maker.good_row(), company="Tyrell Logistics")
     yield replace(maker.good_row(), company="Northwind Traders")
+
     # A user of the seed, in the same Company: already exists.
     yield SampleRow(
         email="dana.whitfield@acme-industrial.example",
@@ -240,6 +245,7 @@ def bad_rows(maker: RowMaker, tag: str) -> Iterator[SampleRow]:
         cost_centre="ACME-HQ",
         region="EMEA",
     )
+
     # A user of the seed, but the sheet names another Company: a conflict.
     yield SampleRow(
         email="marco.bellini@globex.example",
@@ -253,16 +259,21 @@ def bad_rows(maker: RowMaker, tag: str) -> Iterator[SampleRow]:
         cost_centre="INI-12",
         region="EMEA",
     )
+
     # Channel 3 is not enabled for B2B Edition, and channel 9 does not exist.
     yield replace(maker.good_row(), channels="1;3")
     yield replace(maker.good_row(), channels="9")
+
     # A required name is missing.
     yield replace(maker.good_row(), last_name="")
+
     # The required Cost Centre is missing, then too long (at most 20 characters).
     yield replace(maker.good_row(), cost_centre="")
     yield replace(maker.good_row(), cost_centre="PROCUREMENT-CENTRAL-01")
+
     # A Region that is not in the dropdown list.
     yield replace(maker.good_row(), region="LATAM")
+
     # A role that the store does not have, and a role number that does not exist.
     yield replace(maker.good_row(), role="Head Buyer")
     yield replace(maker.good_row(), role=5)

@@ -62,7 +62,7 @@ def _read_object(request: ApiRequest) -> dict[str, Any] | Reply:
 
 
 def handle_admin(app: SandboxApp, request: ApiRequest) -> Reply:
-    """Answer one admin request."""
+    """Handle one admin request."""
     if not _is_loopback(request.client_host):
         return _error(403, "Admin endpoints serve loopback clients only.")
     action = request.path[len(ADMIN_PREFIX) :].strip("/")

@@ -92,9 +92,10 @@ def list_users(
         users = [user for user in users if channel_id in user.channel_ids]
     email = _single(query, "email")
     if email:
-        # Exact match; the sandbox compares case-insensitively, as email uniqueness
-        # is case-insensitive in the store.
+        # An exact match, compared case-insensitively because the store's email
+        # uniqueness is case-insensitive.
         users = [user for user in users if user.email.casefold() == email.casefold()]
+
     roles = _roles_parameter(query)
     if roles is not None:
         users = [user for user in users if user.role in roles]
@@ -109,11 +110,13 @@ def list_users(
                 app, user.email, user.first_name, user.last_name, user.company_id
             )
         ]
+
     include = _single(query, "isIncludeExtraFields")
     if include not in (None, "0", "1"):
         raise BadParameter(
             "isIncludeExtraFields", f'"{include}" is not a valid choice.'
         )
+
     page, paging = page_of(users, query)
     data = [
         render.user_json(

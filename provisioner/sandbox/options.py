@@ -64,7 +64,7 @@ class SandboxOptions:
     """Requests allowed per window, counted over every API request."""
     window_seconds: float = DEFAULT_WINDOW_SECONDS
     rate_headers: RateHeaderMode = "b2b"
-    """Which waiting hint a 429 response carries."""
+    """The style of the waiting hint that a 429 response carries."""
     max_concurrent: int | None = None
     """Requests in progress above this number get a 429; None means no limit."""
 
@@ -88,7 +88,7 @@ class SandboxOptions:
     fault_seed: int = 0
 
     strict_requests: bool = False
-    """Answer 400 to any API request that does not match the OpenAPI description."""
+    """Reject with 400 any API request that does not match the OpenAPI description."""
     unique_emails: bool = True
     """Reject an email that a B2B user already has, as the store does. Turn off to let
     duplicates through, so a test can see that a client would have made them."""
@@ -142,12 +142,14 @@ def option_problems(options: SandboxOptions) -> list[str]:
         )
     if not _is_int(options.port) or not 0 <= options.port <= 65535:
         problems.append(f"port = {options.port!r} must be an integer from 0 to 65535.")
+
     for name in ("token", "store_hash"):
         value = getattr(options, name)
         if not isinstance(value, str) or not value:
             problems.append(f"{name} must be a non-empty string.")
     if options.seed is not None and not isinstance(options.seed, Path):
         problems.append("seed must be a path to a JSON or TOML file.")
+
     if not _is_int(options.request_limit) or options.request_limit < 1:
         problems.append(
             f"request_limit = {options.request_limit!r} must be an integer of at "
@@ -169,6 +171,7 @@ def option_problems(options: SandboxOptions) -> list[str]:
             f"max_concurrent = {options.max_concurrent!r} must be an integer of at "
             "least 1, or null for no limit."
         )
+
     if options.bulk_failure_mode not in BULK_FAILURE_MODES:
         problems.append(
             f"bulk_failure_mode = {options.bulk_failure_mode!r} must be "
@@ -179,6 +182,7 @@ def option_problems(options: SandboxOptions) -> list[str]:
             f"bulk_result_order = {options.bulk_result_order!r} must be "
             f"{' or '.join(BULK_RESULT_ORDERS)}."
         )
+
     for name in FAULT_FIELDS:
         value = getattr(options, name)
         if not _is_number(value) or not 0 <= value <= 1:
@@ -189,6 +193,7 @@ def option_problems(options: SandboxOptions) -> list[str]:
         )
     if not _is_int(options.fault_seed):
         problems.append(f"fault_seed = {options.fault_seed!r} must be an integer.")
+
     for name in ("faults_on_reads", "strict_requests", "unique_emails", "log_requests"):
         if not isinstance(getattr(options, name), bool):
             problems.append(f"{name} must be true or false.")

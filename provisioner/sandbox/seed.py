@@ -356,6 +356,7 @@ class _SeedReader:
         }
         if not self._fields(where, item, {"fieldName", "fieldType"}, optional):
             return None
+
         name = self._text(f"{where}.fieldName", item["fieldName"])
         field_type = item["fieldType"]
         if not _is_int(field_type) or field_type not in EXTRA_FIELD_TYPES:
@@ -365,6 +366,7 @@ class _SeedReader:
                 f"got {field_type!r}.",
             )
             return None
+
         is_required = self._bool(f"{where}.isRequired", item.get("isRequired", False))
         is_unique = self._bool(f"{where}.isUnique", item.get("isUnique", False))
         maximum_length = item.get("maximumLength")
@@ -385,6 +387,7 @@ class _SeedReader:
                 f"{where}.maximumValue", f"must be a number, got {maximum_value!r}."
             )
             return None
+
         choices = item.get("listOfValue", [])
         if not isinstance(choices, list) or not all(
             isinstance(c, str) for c in choices
@@ -396,6 +399,7 @@ class _SeedReader:
                 f"{where}.listOfValue", "a dropdown field needs at least one value."
             )
             return None
+
         default = self._optional_text(where, item, "defaultValue")
         if name is None or is_required is None or is_unique is None:
             return None
@@ -423,36 +427,46 @@ class _SeedReader:
         optional = {"companyRoleId", "phoneNumber", "uuid", "channelIds", "extraFields"}
         if not self._fields(where, item, required, optional):
             return None
-        user_id = self._int(f"{where}.id", item["id"])
-        customer_id = self._int(f"{where}.customerId", item["customerId"])
-        company_id = self._int(f"{where}.companyId", item["companyId"])
-        email = self._text(f"{where}.email", item["email"])
-        first_name = self._text(f"{where}.firstName", item["firstName"])
-        last_name = self._text(f"{where}.lastName", item["lastName"])
+
+        ids = [
+            self._int(f"{where}.{key}", item[key])
+            for key in ("id", "customerId", "companyId")
+        ]
+        texts = [
+            self._text(f"{where}.{key}", item[key])
+            for key in ("email", "firstName", "lastName")
+        ]
         role = item["role"]
-        if not _is_int(role) or role not in (0, 1, 2):
+        role_ok = _is_int(role) and role in (0, 1, 2)
+        if not role_ok:
             self.problem(f"{where}.role", f"must be 0, 1 or 2, got {role!r}.")
-            return None
         company_role_id = item.get("companyRoleId")
         if company_role_id is not None:
             company_role_id = self._int(f"{where}.companyRoleId", company_role_id)
         channel_ids = item.get("channelIds", [])
-        if not isinstance(channel_ids, list) or not all(
+        channels_ok = isinstance(channel_ids, list) and all(
             _is_int(c) for c in channel_ids
-        ):
+        )
+        if not channels_ok:
             self.problem(f"{where}.channelIds", "must be a list of integers.")
-            return None
         extra = self._user_extra_fields(
             f"{where}.extraFields", item.get("extraFields", [])
         )
-        values = (user_id, customer_id, company_id, email, first_name, last_name, extra)
-        if any(value is None for value in values):
+
+        user_id, customer_id, company_id = ids
+        email, first_name, last_name = texts
+        if (
+            user_id is None
+            or customer_id is None
+            or company_id is None
+            or email is None
+            or first_name is None
+            or last_name is None
+            or extra is None
+            or not role_ok
+            or not channels_ok
+        ):
             return None
-        assert (
-            user_id is not None and customer_id is not None and company_id is not None
-        )
-        assert email is not None and first_name is not None and last_name is not None
-        assert extra is not None
         return SeedUser(
             user_id=user_id,
             customer_id=customer_id,

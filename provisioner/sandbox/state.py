@@ -145,7 +145,7 @@ class SandboxStore:
 
         ``atomic`` and ``single`` create nothing unless every body is valid;
         ``partial`` creates the valid ones. With ``unique_emails`` off, an email that
-        is already taken is created again, which the real store never does.
+        is already taken is created again, which B2B Edition rejects.
         """
         with self._lock:
             view = self._view(unique_emails)
