@@ -18,9 +18,9 @@ from provisioner.loading.headers import (
     HeaderMatch,
     RawRow,
     duplicate_issue,
+    has_content,
     header_width,
     is_blank_row,
-    is_blank_text,
     map_columns,
 )
 from provisioner.model import (
@@ -89,7 +89,7 @@ def _fit_row(sheet: LoadedSheet, raw: RawRow, width: int, limits: Limits) -> Sou
     cells = raw.cells
     issues: list[RowIssue] = []
     if len(cells) > width:
-        extra = [i for i in range(width, len(cells)) if not cells[i].is_blank]
+        extra = [i for i in range(width, len(cells)) if has_content(cells[i])]
         if extra:
             issues.append(_extra_values_issue(sheet, raw, extra, width))
         cells = cells[:width]
@@ -109,11 +109,15 @@ def _is_note_row(cells: list[Cell]) -> bool:
     """Return whether a row contains one value and no address: a note, not a user."""
     filled: Cell | None = None
     for cell in cells:
-        if cell.text and not is_blank_text(cell.text):
+        if has_content(cell):
             if filled is not None:
                 return False
             filled = cell
-    return filled is not None and "@" not in filled.text
+    return (
+        filled is not None
+        and not filled.formula_without_value
+        and "@" not in filled.text
+    )
 
 
 def _drop_note_rows(sheet: LoadedSheet, note_like: list[bool]) -> None:
@@ -134,7 +138,7 @@ def _check_unnamed_columns(sheet: LoadedSheet) -> None:
         column.index
         for column in columns
         if not column.header
-        and any(not row.cells[column.index].is_blank for row in sheet.rows)
+        and any(has_content(row.cells[column.index]) for row in sheet.rows)
     }
     keep = len(columns)
     while (
@@ -148,7 +152,7 @@ def _check_unnamed_columns(sheet: LoadedSheet) -> None:
     for column in columns[:keep]:
         if column.index in filled:
             first = next(
-                row for row in sheet.rows if not row.cells[column.index].is_blank
+                row for row in sheet.rows if has_content(row.cells[column.index])
             )
             sheet.issues.append(
                 RowIssue(

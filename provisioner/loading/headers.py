@@ -60,11 +60,13 @@ def is_blank_text(text: str) -> bool:
     return not text.strip().strip(INVISIBLE_CHARACTERS).strip()
 
 
+def has_content(cell: Cell) -> bool:
+    """Return whether a cell shows something or contains a formula."""
+    return cell.formula_without_value or not is_blank_text(cell.text)
+
+
 def is_blank_row(cells: Sequence[Cell]) -> bool:
-    return all(
-        cell.formula_without_value is False and is_blank_text(cell.text)
-        for cell in cells
-    )
+    return not any(has_content(cell) for cell in cells)
 
 
 def match_header(row: RawRow, table: dict[str, str]) -> HeaderMatch:

@@ -15,7 +15,13 @@ import zipfile
 from dataclasses import dataclass, field
 
 from defusedxml import ElementTree
-from openpyxl.utils.cell import column_index_from_string, range_boundaries
+from openpyxl.formula.tokenizer import TokenizerError
+from openpyxl.formula.translate import Translator, TranslatorError
+from openpyxl.utils.cell import (
+    column_index_from_string,
+    get_column_letter,
+    range_boundaries,
+)
 
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -47,7 +53,8 @@ class SheetExtras:
 
     merges: list[CellRange] = field(default_factory=list)
     hyperlinks: list[CellRange] = field(default_factory=list)
-    formulas_without_value: set[tuple[int, int]] = field(default_factory=set)
+    formulas_without_value: dict[tuple[int, int], str] = field(default_factory=dict)
+    """The formula text (``=LOWER(D2)``, or "" when unknown) by (row, column)."""
 
 
 def read_sheet_extras(archive: zipfile.ZipFile, sheet_path: str) -> SheetExtras:
@@ -56,6 +63,7 @@ def read_sheet_extras(archive: zipfile.ZipFile, sheet_path: str) -> SheetExtras:
     if not _mentions_extras(archive, sheet_path):
         return extras
     links: list[tuple[str, str]] = []
+    shared: dict[str, tuple[str, str]] = {}
     row_number = 0
     column = 0
     with archive.open(sheet_path) as source:
@@ -68,8 +76,10 @@ def read_sheet_extras(archive: zipfile.ZipFile, sheet_path: str) -> SheetExtras:
                 continue
             if tag == "c":
                 column = _cell_column(element.get("r"), column)
-                if _is_formula_without_value(element):
-                    extras.formulas_without_value.add((row_number, column))
+                coordinate = f"{get_column_letter(column)}{row_number}"
+                formula = _formula_without_value(element, coordinate, shared)
+                if formula is not None:
+                    extras.formulas_without_value[(row_number, column)] = formula
                 element.clear()
             elif tag == "row":
                 element.clear()
@@ -113,15 +123,43 @@ def _cell_column(ref: str | None, previous: int) -> int:
     return previous + 1
 
 
-def _is_formula_without_value(element: ElementTree.Element) -> bool:
-    has_formula = False
+def _formula_without_value(
+    element: ElementTree.Element, coordinate: str, shared: dict[str, tuple[str, str]]
+) -> str | None:
+    """Return the formula text of a cell without a saved value, else None.
+
+    A shared formula is written out only in its first cell, so that cell's text
+    and coordinate are kept in ``shared`` to translate it for the cells after it.
+    """
+    formula: ElementTree.Element | None = None
+    has_value = False
     for child in element:
         tag = child.tag.rpartition("}")[2]
         if tag == "f":
-            has_formula = True
+            formula = child
         elif tag in ("v", "is") and (child.text or len(child)):
-            return False
-    return has_formula
+            has_value = True
+    if formula is None:
+        return None
+    text = formula.text or ""
+    index = formula.get("si")
+    if formula.get("t") == "shared" and index is not None:
+        if text:
+            shared[index] = (text, coordinate)
+        elif index in shared:
+            text = _translate(shared[index], coordinate)
+    if has_value:
+        return None
+    return "=" + text if text else ""
+
+
+def _translate(master: tuple[str, str], coordinate: str) -> str:
+    text, origin = master
+    try:
+        translated = Translator("=" + text, origin=origin).translate_formula(coordinate)
+    except (TokenizerError, TranslatorError, ValueError):
+        return ""
+    return str(translated).removeprefix("=")
 
 
 def _parse_range(ref: str | None) -> CellRange | None:

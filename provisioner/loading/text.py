@@ -37,8 +37,6 @@ from provisioner.model import (
 #: Delimiters tried, in order of preference when two read the header equally well.
 DELIMITERS = (",", ";", "\t", "|")
 
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-
 # Excel writes and honours a first line "sep=;" that names the delimiter. Excel
 # itself may add trailing delimiters or quotes when such a file is saved again.
 _SEP_LINE = re.compile(r'"?sep=(.)"?[,;\t| ]*(?:\r\n|\n|\r|$)', re.IGNORECASE)
@@ -97,10 +95,6 @@ def load_text(
         path, text, first_line, delimiter, header_row, table
     )
     report.delimiter = delimiter
-    report.notes.append(
-        f"Delimiter: {DELIMITER_NAMES.get(delimiter, repr(delimiter))}; "
-        f"encoding: {decoded.encoding}."
-    )
     if header.row.number != 1:
         report.notes.append(f"Header found on row {header.row.number}.")
 

@@ -93,7 +93,6 @@ def _load_from_workbook(
 ) -> LoadedSheet:
     worksheet, header = _choose_sheet(path, workbook, sheet, header_row, table, limits)
     report = LoadReport(file_format="xlsx", sheet_name=worksheet.title)
-    report.notes.append(f"Sheet used: {worksheet.title}.")
     if header.row.number != 1:
         report.notes.append(f"Header found on row {header.row.number}.")
     if worksheet.sheet_state != "visible":
@@ -300,13 +299,15 @@ class _RangeSweep:
 
 
 def _mark_formulas(
-    row: list[Cell], number: int, formulas: set[tuple[int, int]]
+    row: list[Cell], number: int, formulas: dict[tuple[int, int], str]
 ) -> None:
+    """Flag the formula cells without a saved value; their text is the formula."""
     for index, cell in enumerate(row):
-        if cell.value is None and (number, index + 1) in formulas:
+        formula = formulas.get((number, index + 1))
+        if formula is not None and cell.value is None:
             row[index] = Cell(
                 value=None,
-                text="",
+                text=formula,
                 number_format=cell.number_format,
                 formula_without_value=True,
             )

@@ -116,6 +116,7 @@ def test_formula_without_cached_value_flagged() -> None:
     for row in sheet.rows:
         assert row.cells[0].formula_without_value
         assert row.cells[0].value is None
+        assert row.cells[0].text.startswith("=")
         assert not row.cells[1].formula_without_value
 
 

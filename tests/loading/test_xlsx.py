@@ -160,6 +160,7 @@ def test_formula_without_value_flagged(tmp_path: Path) -> None:
     email = loaded.rows[0].cells[0]
     assert email.formula_without_value
     assert email.value is None
+    assert email.text == "=LOWER(D2)"
     assert not loaded.rows[0].cells[1].formula_without_value
 
 
@@ -176,15 +177,19 @@ def test_formula_with_cached_value_read(tmp_path: Path) -> None:
         after="",
     ).replace(
         "</sheetData>",
-        '<row r="2"><c r="A2" t="str"><f>LOWER(D2)</f><v>a@example.com</v></c>'
-        '<c r="B2" t="str"><f t="shared" si="0"/></c></row></sheetData>',
+        '<row r="2"><c r="A2" t="str"><f t="shared" si="0" ref="A2:B2">LOWER(D2)'
+        '</f><v>a@example.com</v></c><c r="B2" t="str"><f t="shared" si="0"/></c>'
+        '<c r="C2"><f t="shared" si="9"/></c></row></sheetData>',
     )
     path = write_workbook_xml(tmp_path / "users.xlsx", [("Users", xml)])
     loaded = load_sheet(path)
-    first, second = loaded.rows[0].cells[:2]
+    first, second, third = loaded.rows[0].cells
     assert first.value == "a@example.com"
     assert not first.formula_without_value
     assert second.formula_without_value
+    assert second.text == "=LOWER(E2)"
+    assert third.formula_without_value
+    assert third.text == ""
 
 
 def test_hyperlink_target_kept(tmp_path: Path) -> None:
