@@ -20,6 +20,7 @@ Catalogs that read the store may return codes of their own.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -102,6 +103,9 @@ ERROR_CODES: dict[str, str] = {**NORMALIZE_CODES, **ROW_CODES}
 _COMPANY_FIELDS: tuple[CompanyKey, ...] = ("companyId", "company", "companyExternalId")
 _REQUIRED_COLUMNS = ("email", "firstName", "lastName")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+#: Wider integers cannot become a float for the maximum-value check.
+_MAX_NUMBER_BITS = 1000
 
 # Field types of a user extra field in B2B Edition.
 _TEXT, _MULTILINE, _NUMBER_TYPE, _DROPDOWN = 0, 1, 2, 3
@@ -756,11 +760,21 @@ def _extra_number(cell: Cell, definition: ExtraFieldDef) -> Parsed[str]:
     """Check a number extra field; the value is sent as the text of the number."""
     value = cell.value
     number: float
+    too_large = isinstance(value, int) and value.bit_length() > _MAX_NUMBER_BITS
+    if too_large or (isinstance(value, float) and not math.isfinite(value)):
+        return Parsed(
+            None,
+            (
+                Finding(
+                    "EXTRA_FIELD_NOT_NUMBER",
+                    f"{definition.name} must be a number; the cell is {quoted(value)}.",
+                    "Enter digits with '.' as the decimal point.",
+                ),
+            ),
+        )
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, float) and value.is_integer():
-            text = str(int(value))
-        else:
-            text = str(value)
+        whole = isinstance(value, float) and value.is_integer()
+        text = str(int(value)) if whole else str(value)
         number = float(value)
     else:
         parsed = parse_text(cell)
@@ -785,7 +799,7 @@ def _extra_number(cell: Cell, definition: ExtraFieldDef) -> Parsed[str]:
             (
                 Finding(
                     "EXTRA_FIELD_TOO_LARGE",
-                    f"{definition.name} is {text}, above its maximum "
+                    f"{definition.name} is {quoted(text)}, above its maximum "
                     f"{definition.maximum_value:g}.",
                     f"Enter a number up to {definition.maximum_value:g}.",
                 ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from provisioner.api.types import ExtraFieldDef
@@ -474,6 +476,8 @@ def test_extra_fields_sent_with_store_spelling() -> None:
         (["CC-1", None, "many"], "EXTRA_FIELD_NOT_NUMBER", "Users!I2"),
         (["CC-1", None, "51"], "EXTRA_FIELD_TOO_LARGE", "Users!I2"),
         (["CC-1", None, 50.5], "EXTRA_FIELD_TOO_LARGE", "Users!I2"),
+        (["CC-1", None, float("nan")], "EXTRA_FIELD_NOT_NUMBER", "Users!I2"),
+        (["CC-1", None, dt.date(2024, 3, 1)], "EXCEL_DATE", "Users!I2"),
     ],
 )
 def test_extra_field_rules(values: list[CellValue], code: str, cell: str) -> None:
