@@ -8,6 +8,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from provisioner.config import Defaults
 from provisioner.model import Cell, CellValue
 from provisioner.normalize import (
     PLACEHOLDERS,
@@ -22,7 +23,9 @@ from provisioner.normalize import (
     split_list,
     strip_edges,
 )
-from provisioner.validate import ERROR_CODES
+from provisioner.validate import ERROR_CODES, OfflineCatalog, validate_sheet
+
+from .helpers import HEADERS, make_sheet
 
 PARSERS = (
     parse_int,
@@ -135,3 +138,16 @@ def test_dates_never_become_ids(value: dt.date | dt.time) -> None:
     parsed = parse_int(Cell(value=value, text=str(value)))
     assert parsed.value is None
     assert [f.code for f in parsed.findings] == ["EXCEL_DATE"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(cells, min_size=9, max_size=9), min_size=1, max_size=6))
+def test_validate_sheet_never_raises(rows: list[list[Cell]]) -> None:
+    headers = (*HEADERS, "phone", "welcome email", "uuid")
+    sheet = make_sheet(headers, rows)
+    results = validate_sheet(sheet, OfflineCatalog(), defaults=Defaults())
+    assert [r.row.row_number for r in results] == list(range(2, len(rows) + 2))
+    for result in results:
+        assert (result.request is None) == (result.status is not None)
+        for issue in result.issues:
+            assert issue.code in ERROR_CODES
