@@ -15,15 +15,12 @@ from provisioner.config import Limits
 from provisioner.errors import InputFileError
 from provisioner.fields import alias_table
 from provisioner.loading.archive import MEBIBYTE
-from provisioner.loading.detect import FileKind, detect_kind
+from provisioner.loading.detect import MARKUP_SCAN_BYTES, FileKind, detect_kind
 from provisioner.loading.text import load_text
 from provisioner.loading.xlsx import load_xlsx
 from provisioner.model import LoadedSheet
 
 __all__ = ["load_sheet"]
-
-#: Bytes read to decide the format.
-SIGNATURE_BYTES = 8
 
 
 def load_sheet(
@@ -54,7 +51,7 @@ def load_sheet(
             "limits.max_file_mb in the configuration."
         )
     with path.open("rb") as handle:
-        head = handle.read(SIGNATURE_BYTES)
+        head = handle.read(MARKUP_SCAN_BYTES)
     kind = detect_kind(path, head)
     table = alias_table(header_aliases, tuple(extra_field_names))
     if kind is FileKind.OOXML:

@@ -51,8 +51,18 @@ def check_archive(path: Path, archive: zipfile.ZipFile, limits: Limits) -> None:
                 "The file may be hostile (a zip bomb); export the users again "
                 "into a new workbook."
             )
+    if "xl/workbook.bin" in names:
+        raise InputFileError(
+            f"{path.name} is an Excel Binary Workbook (.xlsb), which is not "
+            f"supported. {SAVE_AS_HINT}"
+        )
     if CONTENT_TYPES in names and any(name.startswith("xl/") for name in names):
         return
+    if "content.xml" in names and "META-INF/manifest.xml" in names:
+        raise InputFileError(
+            f"{path.name} is an OpenDocument file (.ods), which is not supported. "
+            "Save it from LibreOffice or Excel as .xlsx or CSV UTF-8, then run again."
+        )
     for prefix, description in _OTHER_PACKAGES:
         if any(name.startswith(prefix) for name in names):
             raise InputFileError(

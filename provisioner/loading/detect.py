@@ -16,10 +16,13 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 EMPTY_ZIP_SIGNATURE = b"PK\x05\x06"
 CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-#: How many bytes of a compound file are searched for the directory entry name
-#: that marks an encrypted OOXML package. Encrypted workbooks keep their directory
-#: in the first sectors; the name is searched in all of it for files up to this size.
-CFB_SCAN_BYTES = 1 << 20
+#: Size of the chunks in which a compound file is searched for the directory entry
+#: name that marks an encrypted OOXML package. The directory may sit anywhere in
+#: the file, so the whole file is searched.
+CFB_SCAN_CHUNK_BYTES = 1 << 20
+
+#: Bytes of the start of a file searched for the marks of HTML and XML files.
+MARKUP_SCAN_BYTES = 512
 
 ENCRYPTED_PACKAGE_NAME = "EncryptedPackage".encode("utf-16-le")
 
@@ -55,7 +58,8 @@ class FileKind(Enum):
 def detect_kind(path: Path, head: bytes) -> FileKind:
     """Classify a file from its first bytes, or raise ``InputFileError``.
 
-    ``head`` must contain at least the first 8 bytes when the file has that many.
+    ``head`` must contain at least the first ``MARKUP_SCAN_BYTES`` bytes when the
+    file has that many.
     """
     if not head:
         raise InputFileError(
@@ -75,14 +79,38 @@ def detect_kind(path: Path, head: bytes) -> FileKind:
                 f"{path.name} is {description}, not a spreadsheet. Give the .xlsx or "
                 ".csv file that lists the users."
             )
+    markup = _markup_kind(head)
+    if markup is not None:
+        raise InputFileError(f"{path.name} is {markup}, not a CSV file. {SAVE_AS_HINT}")
     return FileKind.TEXT
+
+
+def _markup_kind(head: bytes) -> str | None:
+    """Name the HTML or XML file that web apps and old Excel save as ``.xls``."""
+    start = head[:MARKUP_SCAN_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<table")):
+        return "a web page (HTML) saved with a spreadsheet name"
+    if start.startswith(b"<?xml"):
+        if b"excel.sheet" in start or b"urn:schemas-microsoft-com:office" in start:
+            return "an Excel 2003 XML spreadsheet"
+        return "an XML file"
+    return None
+
+
+def _file_contains(path: Path, needle: bytes) -> bool:
+    """Search the file for ``needle`` in chunks that overlap by its length."""
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(CFB_SCAN_CHUNK_BYTES):
+            if needle in tail + chunk:
+                return True
+            tail = chunk[-len(needle) :]
+    return False
 
 
 def _compound_file_error(path: Path) -> InputFileError:
     """Build the error for an OLE2 compound file: legacy .xls or encrypted OOXML."""
-    with path.open("rb") as handle:
-        start = handle.read(CFB_SCAN_BYTES)
-    if ENCRYPTED_PACKAGE_NAME in start:
+    if _file_contains(path, ENCRYPTED_PACKAGE_NAME):
         return InputFileError(
             f"{path.name} is a password-protected workbook, which cannot be read. "
             "Open it in Excel, remove the password (File > Info > Protect Workbook > "

@@ -396,3 +396,22 @@ def test_csv_named_xlsx_read_as_text(write_bytes: WriteBytes) -> None:
     sheet = load_sheet(write_bytes("users.xlsx", USERS.encode()))
     assert sheet.report.file_format == "csv"
     assert len(sheet.rows) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"<!DOCTYPE html><html><table><tr><td>email</td></tr>", "web page"),
+        (b"\xef\xbb\xbf  <table><tr><td>email</td></tr></table>", "web page"),
+        (
+            b'<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?>'
+            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+            "Excel 2003 XML",
+        ),
+    ],
+)
+def test_markup_saved_as_sheet_rejected(
+    write_bytes: WriteBytes, data: bytes, message: str
+) -> None:
+    with pytest.raises(InputFileError, match=message):
+        load_sheet(write_bytes("users.xls", data))

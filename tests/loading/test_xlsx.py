@@ -411,3 +411,36 @@ def test_zip_bomb_refused_by_total_size(tmp_path: Path) -> None:
     path = save(users_workbook(["a@example.com"]), tmp_path / "users.xlsx")
     with pytest.raises(InputFileError, match="would unpack to"):
         load_sheet(path, limits=Limits(max_uncompressed_mb=0.001))
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"[Content_Types].xml": b"<Types/>", "xl/workbook.bin": b"\x00"}, ".xlsb"),
+        (
+            {
+                "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                "content.xml": b"<office/>",
+                "META-INF/manifest.xml": b"<manifest/>",
+            },
+            ".ods",
+        ),
+    ],
+)
+def test_other_spreadsheet_packages_rejected(
+    tmp_path: Path, members: dict[str, bytes], message: str
+) -> None:
+    path = tmp_path / "users.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(InputFileError, match=message):
+        load_sheet(path)
+
+
+def test_encrypted_package_found_past_first_megabyte(tmp_path: Path) -> None:
+    path = tmp_path / "users.xlsx"
+    name = "EncryptedPackage".encode("utf-16-le")
+    path.write_bytes(CFB_SIGNATURE + b"\x00" * ((1 << 20) - 12) + name + b"\x00" * 64)
+    with pytest.raises(InputFileError, match="password"):
+        load_sheet(path)
