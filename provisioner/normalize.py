@@ -455,8 +455,8 @@ def parse_email(cell: Cell) -> Parsed[str]:
                 f"{from_link.value} was used.",
                 "Check that this is the person's address.",
             )
-            kept = [f for f in from_link.findings if f.code != "EMAIL_CHANGED"]
-            return Parsed(from_link.value, (note, *kept))
+            link_findings = [f for f in from_link.findings if f.code != "EMAIL_CHANGED"]
+            return Parsed(from_link.value, (note, *link_findings))
     if parsed.value is None:
         return parsed
     if isinstance(cell.value, int | float | bool):

@@ -73,12 +73,12 @@ ROW_CODES: dict[str, str] = {
     "EMAIL_MISSING": "the email is blank",
     "FIRST_NAME_MISSING": "the first name is blank",
     "LAST_NAME_MISSING": "the last name is blank",
-    "COMPANY_MISSING": "no Company is given (companyId, company or external id)",
+    "COMPANY_MISSING": "no Company is entered (companyId, company or external id)",
     "COMPANY_CONFLICT": "the Company columns name different Companies",
     "COMPANY_ID_INVALID": "the Company id is not a positive whole number",
     "ROLE_MISSING": "the role is blank and no default role is configured",
     "ROLE_INVALID": "the role is not 0, 1, 2 or a role name",
-    "CHANNELS_MISSING": "no channel is given and no default channel is configured",
+    "CHANNELS_MISSING": "no channel is entered and no default channel is configured",
     "CHANNEL_ID_INVALID": "a channel id is not a positive whole number",
     "ORIGIN_CHANNEL_ZERO": "warning: originChannelId 0 unsets the origin channel",
     "ORIGIN_CHANNEL_NOT_LISTED": "warning: the origin channel is not in channelIds",
@@ -470,7 +470,7 @@ class _RowCheck:
 
     def check_company(self) -> None:
         resolved: list[tuple[int, Column | None]] = []
-        given: list[tuple[str, str]] = []
+        entered: list[tuple[str, str]] = []
         unchecked = False
         failed = False
         for name in _COMPANY_FIELDS:
@@ -478,7 +478,7 @@ class _RowCheck:
             if key is None or text is None:
                 failed = failed or column is not None
                 continue
-            given.append((key, text.casefold()))
+            entered.append((key, text.casefold()))
             outcome = self.catalog.resolve_company(key, text)
             if isinstance(outcome, Problem):
                 self.add(outcome, column)
@@ -486,7 +486,7 @@ class _RowCheck:
                 unchecked = True
             else:
                 resolved.append((outcome, column))
-        self.draft.values["company"] = tuple(given)
+        self.draft.values["company"] = tuple(entered)
         ids = {company_id for company_id, _ in resolved}
         if len(ids) > 1:
             where = ", ".join(f"{i} in {self.ref(c)}" for i, c in resolved)
@@ -502,11 +502,11 @@ class _RowCheck:
             self.draft.company_id = company_id
             self.draft.body["companyId"] = company_id
             self.draft.values["company"] = company_id
-        elif not given and not failed:
+        elif not entered and not failed:
             column = self._first_column(_COMPANY_FIELDS)
             self.error(
                 "COMPANY_MISSING",
-                "No Company is given.",
+                "No Company is entered.",
                 "Enter the Company's id in companyId, its exact name in company, or "
                 "its external id in companyExternalId.",
                 column,
@@ -609,13 +609,14 @@ class _RowCheck:
         if not tokens:
             self.error(
                 "CHANNELS_MISSING",
-                "No channel is given. A Company user needs at least one B2B "
+                "No channel is entered. A Company user needs at least one B2B "
                 "storefront channel.",
                 "Enter channel ids or names separated by ';', or set "
                 "defaults.channel_ids in the configuration.",
                 column,
             )
             return []
+
         self.draft.values["channelIds"] = [token.casefold() for token in tokens]
         channels: list[int] = []
         resolved_all = True
@@ -636,6 +637,7 @@ class _RowCheck:
                 self.draft.unchecked = True
             elif outcome not in channels:
                 channels.append(outcome)
+
         self.draft.body["channelIds"] = channels
         if resolved_all:
             # Ids and names of the same channels make equal rows for duplicates.
@@ -813,9 +815,9 @@ def _extra_choice(cell: Cell, definition: ExtraFieldDef) -> Parsed[str]:
     parsed = parse_text(cell)
     if parsed.value is None:
         return parsed
-    wanted = _extra_key(parsed.value)
+    typed_key = _extra_key(parsed.value)
     for choice in definition.list_of_values:
-        if _extra_key(choice) == wanted:
+        if _extra_key(choice) == typed_key:
             return Parsed(choice, parsed.findings)
     choices = ", ".join(definition.list_of_values[:10])
     if len(definition.list_of_values) > 10:
