@@ -29,6 +29,7 @@ from provisioner.sandbox.limits import (
     too_many_requests_headers,
 )
 from provisioner.sandbox.messages import ApiRequest, BadParameter, Reply, json_reply
+from provisioner.sandbox.openapi import check_dependencies
 from provisioner.sandbox.options import STARTUP_ONLY, SandboxOptions
 from provisioner.sandbox.seed import load_seed
 from provisioner.sandbox.state import CreateResult, SandboxStore
@@ -86,6 +87,8 @@ class SandboxApp:
     """The sandbox store behind the B2B API and the admin endpoints."""
 
     def __init__(self, options: SandboxOptions) -> None:
+        if options.strict_requests:
+            check_dependencies()
         self._lock = threading.Lock()
         self.options = options
         self.token: str | None = options.token
@@ -108,6 +111,8 @@ class SandboxApp:
             )
         with self._lock:
             updated = self.options.with_changes(changes)
+            if updated.strict_requests:
+                check_dependencies()
             self.options = updated
             if "token" in changes:
                 self.token = updated.token

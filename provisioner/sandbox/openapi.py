@@ -46,6 +46,25 @@ DOCUMENTED_RESPONSES = frozenset({"required", "maxItems"})
 DOCUMENTED_FIELD_RESPONSES = {"format": {"email"}, "enum": {"role"}}
 
 
+def check_dependencies() -> None:
+    """Raise ValueError unless the packages that strict checks need are installed.
+
+    openapi-core and PyYAML come with the development extras, not the package.
+    """
+    import importlib.util
+
+    missing = [
+        package
+        for package, module in (("openapi-core", "openapi_core"), ("PyYAML", "yaml"))
+        if importlib.util.find_spec(module) is None
+    ]
+    if missing:
+        raise ValueError(
+            f"strict_requests needs {' and '.join(missing)}; install the development "
+            "extras (pip install -e '.[dev]') or turn strict_requests off."
+        )
+
+
 def load_spec_dict(name: str) -> dict[str, Any]:
     """Return the parsed description ``name`` with the corrections applied."""
     import yaml  # type: ignore[import-untyped]

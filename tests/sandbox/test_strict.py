@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import Any
 
-from provisioner.sandbox import RunningSandbox
+import httpx
+import pytest
+
+from provisioner.sandbox import RunningSandbox, SandboxOptions, start_sandbox
 
 from .helpers import new_user
 
@@ -78,3 +81,16 @@ def test_strict_off_accepts_the_same_request(sandbox_factory) -> None:  # type: 
     with api_client(sandbox) as client:
         response = client.post("/users", json=new_user("g@acme.example", phone="1"))
     assert response.status_code == 200
+
+
+def test_missing_openapi_core_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        return None if name == "openapi_core" else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(ValueError, match="strict_requests needs openapi-core"):
+        start_sandbox(SandboxOptions(strict_requests=True))
