@@ -18,11 +18,14 @@ pending wait. The schedule is the one ``AsyncLimiter(1, 60 / rate)`` gives: one
 token per interval, never a burst.
 
 Adaptive slowdown: the rate headers of each response (``observe``) show how much of
-the store's window is left. When our configured rate would spend more than what
-remains (minus some headroom for other integrations) before the window resets, the
-interval grows to spread the remaining budget over the time to the reset. It falls
-back to the configured rate when a later response shows enough budget, or when that
-window has reset.
+the store's window is left. This tool's budget is its share of what remains
+(``requests_per_minute / store_limit_per_minute``, the configured ``rate.share``),
+less a small headroom. When the configured rate would spend more than that budget
+before the window resets, because other integrations used the window too, the
+interval grows to spread the budget over the time to the reset. It falls back to
+the configured rate when a later response shows enough budget, or when that window
+has reset. With less than one request of budget left, every sender waits for the
+reset.
 """
 
 from __future__ import annotations
@@ -49,10 +52,12 @@ T = TypeVar("T")
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
-#: Fraction of the store's window allocation kept free for other integrations.
-HEADROOM_FRACTION = 0.1
-#: The smallest headroom, in requests, whatever the allocation.
-MIN_HEADROOM_REQUESTS = 2
+#: Requests of this tool's budget left unplanned, for requests still in flight
+#: whose use the last response did not count yet.
+HEADROOM_REQUESTS = 2
+#: How far the planned requests may pass the budget before the pace slows, so a
+#: window that starts exactly at the configured share does not slow down.
+SLOWDOWN_TOLERANCE = 0.05
 #: The longest window reset, in seconds, that ``observe`` acts on. B2B Edition
 #: documents a 60-second window and core BigCommerce 30 seconds; a longer reset
 #: is cut to this.
@@ -213,6 +218,8 @@ class Pacer:
             )
         self.requests_per_minute = requests_per_minute
         self.store_limit_per_minute = store_limit_per_minute
+        self.share = min(1.0, requests_per_minute / max(1, store_limit_per_minute))
+        """This tool's fraction of the store's rate limit."""
         self.max_concurrency = max_concurrency
         self.stats = PacerStats()
         self._clock = clock
@@ -281,13 +288,11 @@ class Pacer:
             )
             state = replace(state, resets_in_seconds=MAX_WINDOW_SECONDS)
         now = self._clock()
-        allocated = state.allocated or float(self.store_limit_per_minute)
-        headroom = max(float(MIN_HEADROOM_REQUESTS), allocated * HEADROOM_FRACTION)
-        budget = state.remaining - headroom
+        budget = state.remaining * self.share - HEADROOM_REQUESTS
         planned = state.resets_in_seconds / self._base_interval
 
-        if budget <= 0:
-            # The window is spent, apart from the headroom: wait for it to reset.
+        if budget < 1:
+            # This tool's part of the window is spent: wait for it to reset.
             # Each response of the window reports the same reset, so log only the
             # first one.
             until = now + state.resets_in_seconds
@@ -302,7 +307,7 @@ class Pacer:
                 self._gate_until = until
             return
 
-        if planned > budget:
+        if planned > budget * (1 + SLOWDOWN_TOLERANCE):
             interval = state.resets_in_seconds / budget
             if now >= self._slow_until or interval > self._slow_interval * 1.1:
                 self.stats.slowdowns += 1

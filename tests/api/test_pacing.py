@@ -212,11 +212,20 @@ def b2b_headers(
 def test_slowdown_spreads_remaining_budget() -> None:
     time = FakeTime(start=0.0)
     pacer = make_pacer(time, requests_per_minute=120, store_limit_per_minute=150)
-    # 30 s left at 2 a second would need 60 requests; 30 remain, 15 kept as headroom.
-    pacer.observe(200, b2b_headers(remaining=30, resets_in=30.0))
-    assert pacer.interval == pytest.approx(30.0 / 15.0)
+    # 30 s left at 2 a second would need 60 requests. 30 remain, of which this
+    # tool's 0.8 share less 2 in flight is 22.
+    pacer.observe(200, b2b_headers(remaining=30, resets_in=33.0))
+    assert pacer.interval == pytest.approx(33.0 / 22.0)
     assert pacer.stats.slowdowns == 1
-    assert asyncio.run(admit(pacer, time, 3)) == pytest.approx([0.0, 2.0, 4.0])
+    assert asyncio.run(admit(pacer, time, 3)) == pytest.approx([0.0, 1.5, 3.0])
+
+
+def test_no_slowdown_at_full_share() -> None:
+    time = FakeTime(start=0.0)
+    pacer = make_pacer(time, requests_per_minute=900, store_limit_per_minute=900)
+    pacer.observe(200, b2b_headers(remaining=899, resets_in=60.0, allocated=900))
+    assert pacer.interval == pytest.approx(60.0 / 900)
+    assert pacer.stats.slowdowns == 0
 
 
 def test_no_slowdown_with_enough_budget() -> None:
@@ -262,7 +271,7 @@ def test_slowdown_from_core_headers() -> None:
             "X-Rate-Limit-Requests-Quota": "150",
         },
     )
-    assert pacer.interval == pytest.approx(20.0 / 10.0)
+    assert pacer.interval == pytest.approx(20.0 / (25 * 0.8 - 2))
 
 
 def test_close_ends_pending_wait() -> None:
