@@ -58,9 +58,8 @@ HEADROOM_REQUESTS = 2
 #: How far the planned requests may pass the budget before the pace slows, so a
 #: window that starts exactly at the configured share does not slow down.
 SLOWDOWN_TOLERANCE = 0.05
-#: The longest window reset, in seconds, that ``observe`` acts on. B2B Edition
-#: documents a 60-second window and core BigCommerce 30 seconds; a longer reset
-#: is cut to this.
+#: The maximum window reset, in seconds, that ``observe`` acts on; a longer one is
+#: cut to this. B2B Edition documents a 60-second window ("150 times/60 s").
 MAX_WINDOW_SECONDS = 120.0
 
 _LEADING_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)")
