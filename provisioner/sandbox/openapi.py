@@ -10,10 +10,11 @@ place where this project states what is wrong in them:
    has required properties, so every object matches all three, and both string
    alternatives match every string. No ``errMsg`` could ever validate, so the
    correction makes it ``anyOf``.
-2. ``userPost`` lists ``role`` as required, yet ``companyRoleId`` replaces it: the
-   description of ``companyRoleId`` says it overrides ``role``, and the documented
-   422 ``User must have a role.`` comes only when both are missing. The correction
-   drops ``role`` from the required list.
+2. ``userPost`` lists ``role`` as required, yet ``companyRoleId`` can take its
+   place. The description of ``companyRoleId`` states that it overrides ``role``,
+   and a custom role can only be given by its id. The correction drops ``role`` from
+   the required list, and the sandbox sends ``User must have a role.`` only when
+   both are missing.
 
 Known gaps that need no correction, because the sandbox and the client avoid them:
 only 200 and a few 4xx responses are described (never 400, 401, 415, 429 or 5xx);

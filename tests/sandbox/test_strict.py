@@ -35,7 +35,8 @@ def test_bulk_item_problem_names_its_index(api: httpx.Client) -> None:
 
 
 def test_unknown_property_is_400(api: httpx.Client) -> None:
-    # "phone" was the field's name in the older API; B2B Edition v3 drops it silently.
+    # "phone" was the field's name in the older API. The v3 description has no such
+    # property, so a client that sends it loses the phone number.
     response = api.post("/users", json=new_user("g@acme.example", phone="+1 555 0100"))
     assert "body.phone: not a property of a create-user body" in strict_error(response)
 
