@@ -439,7 +439,6 @@ async def run_job(
     report_summary = load_summary(
         sheet, str(job.meta.get("source_name", sheet.path.name))
     )
-    report_summary["job"] = job.job_id
     report_summary["job_id"] = job.job_id
     report_summary["finished at"] = dt.datetime.now(dt.UTC).isoformat(
         timespec="seconds"
