@@ -139,6 +139,12 @@ def _find_header(
         if best is None or score > best[0]:
             best = (score, match, candidate)
     if best is None or (header_row is None and not best[1].has_email):
+        if delimiter is not None and header_row is None:
+            raise InputFileError(
+                f"{path.name}: the first line sep={delimiter} names the delimiter "
+                f"{delimiter!r}, but split by it no row is a header row with an email "
+                "column. Correct or delete the sep= line, then run again."
+            )
         raise _no_header_error(path, header_row)
     _, match, chosen = best
     named = [cell.text for cell in match.row.cells if cell.text.strip()]

@@ -415,3 +415,12 @@ def test_markup_saved_as_sheet_rejected(
 ) -> None:
     with pytest.raises(InputFileError, match=message):
         load_sheet(write_bytes("users.xls", data))
+
+
+@pytest.mark.parametrize("sep_line", [b'sep="', b"sep=x", b"sep=;"])
+def test_sep_line_naming_wrong_delimiter(
+    write_bytes: WriteBytes, sep_line: bytes
+) -> None:
+    data = sep_line + b"\nemail,firstName\na@example.com,Ann\n"
+    with pytest.raises(InputFileError, match="Correct or delete the sep= line"):
+        load_sheet(write_bytes("users.csv", data))
