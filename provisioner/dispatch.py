@@ -1,8 +1,8 @@
 """Send validated rows to the B2B API so that every row ends with a known status.
 
 The API has no idempotency key, a timed-out create may or may not have happened,
-and a failed bulk create may have created some of its users. The rules that keep
-every user created at most once:
+and a failed bulk create may have created some of its users. These rules keep
+every user from being created twice:
 
 1. Rows a killed run left ``in_flight`` are looked up by email before anything
    else; only a row whose user is not found is sent again.
@@ -98,7 +98,7 @@ class DispatchSummary:
     """What a dispatch did.
 
     ``counts`` is the number of rows per journal status after dispatch, over the
-    whole job (``in_flight`` counts rows whose outcome is still unknown);
+    whole job, where ``in_flight`` counts rows whose outcome is still unknown.
     ``recorded`` counts the outcomes this dispatch recorded, by status.
     ``stopped`` is the stop reason, or None when every row was dealt with.
     """
@@ -121,7 +121,7 @@ async def dispatch(
     stop: StopToken,
     on_outcome: Callable[[RowOutcome], None] | None = None,
 ) -> DispatchSummary:
-    """Create the users of ``requests`` that the journal says still need sending.
+    """Create the users of ``requests`` that the journal shows as still to send.
 
     Call ``journal.sync`` with this run's validation results first. Rows whose
     journal status is ``pending`` or ``failed`` (or that the journal does not
@@ -165,7 +165,7 @@ def plan_batches(
     In single mode every row is its own unit. In bulk mode rows are grouped by
     Company in order of first appearance and cut into batches of ``bulk_size``,
     keeping input order within each. With ``bulk_result_order="verify"`` a batch
-    holds one Company, because its users are then matched to rows with one
+    contains one Company, because its users are then matched to rows with one
     listing of that Company. With ``"input"`` the short batches left over are
     merged, since nothing has to be looked up afterwards.
     """
@@ -299,8 +299,8 @@ class _Dispatch:
             self.auth_failed(error)
             return []
         except TransientApiError as error:
-            # Without the pre-flight a row cannot be told apart from a new one,
-            # so nothing is sent; the rows wait for the next run.
+            # Without the pre-flight a row cannot be distinguished from a new
+            # one, so nothing is sent and the rows wait for the next run.
             log.warning("preflight_failed", error=str(error), rows=len(requests))
             self.finish([_preflight_failed(request, error) for request in requests])
             return []
@@ -360,6 +360,9 @@ class _Dispatch:
                 self.finish([_not_sent(request, STOP_AUTH)])
                 return
             except TransientApiError as error:
+                log.warning(
+                    "create_failed", rows=[request.row_number], error=str(error)
+                )
                 self.finish([_api_unavailable(request, error)])
                 return
             except RejectedError as error:
@@ -396,6 +399,8 @@ class _Dispatch:
                 self.finish([_not_sent(request, STOP_AUTH) for request in remaining])
                 return
             except TransientApiError as error:
+                rows = [request.row_number for request in remaining]
+                log.warning("create_failed", rows=rows, error=str(error))
                 self.finish([_api_unavailable(request, error) for request in remaining])
                 return
             except RejectedError as error:
@@ -424,6 +429,10 @@ class _Dispatch:
         """
         self.journal.mark_outcome_unknown([request.row_number for request in requests])
         self.unknown.update(request.row_number for request in requests)
+        # NOTE: this assumes GET /users shows a user once its create has been
+        # processed, which the API does not document. If it lags, the resend
+        # meets the store's email uniqueness check and "Email already exists" is
+        # settled as created.
         matches = await self.look_up(requests, strategy="email")
         if matches is None:
             return []
@@ -447,10 +456,10 @@ class _Dispatch:
     ) -> list[UserRequest]:
         """Record the rows of a successful bulk create; return rows still unknown.
 
-        The answer lists ``{userId, bcId}`` without emails, in an order the API
+        The response lists ``{userId, bcId}`` without emails, in an order the API
         does not promise, so by default the new users are looked up to learn
-        which id belongs to which row. An answer with a different number of
-        users than the batch says nothing reliable: the whole batch is unknown.
+        which id belongs to which row. A response with a different number of
+        users than the batch cannot be trusted, so the whole batch is unknown.
         """
         if len(ids) != len(batch):
             log.warning(
@@ -508,7 +517,7 @@ class _Dispatch:
     ) -> dict[str, _Listed]:
         """List the batch's Companies to map new user ids to emails.
 
-        Only users whose id the bulk answer returned are kept. A Company is listed
+        Only users whose id the bulk response returned are kept. A Company is listed
         page by page while its users are not all found, unless that would take
         more requests than looking its rows up one by one. Failures return what
         was found so far; the caller looks up the rest by email.
@@ -592,8 +601,8 @@ class _Dispatch:
         matches = await self.look_up([request], strategy="email")
         if matches is None:
             if request.row_number not in self.unknown:
-                # This create was answered, so it created nothing; only the
-                # look-up that names the other Company failed.
+                # This create got a response, so it created nothing. Only the
+                # look-up that finds the other Company failed.
                 self.finish([_lookup_failed(request, self.stop.reason)])
             return
         match = matches.get(request.row_number)

@@ -55,7 +55,7 @@ async def find_existing(
     listing paged by offset can skip a user when users are created while it
     runs, so dispatch uses per-email look-ups while its own creates are under way.
     API errors (``AuthError``, ``TransientApiError``) propagate, because a
-    partial answer would be taken for "does not exist".
+    partial result would be taken for "does not exist".
     """
     if not requests:
         return {}

@@ -1,8 +1,8 @@
 """The job journal: one SQLite file per job that records what happened to every row.
 
 The journal is what makes a run safe to kill at any moment. Before a create is
-sent, its rows are marked ``in_flight`` and the mark is committed to disk; when the
-answer comes back, the rows get their outcome in one transaction. A run killed in
+sent, its rows are marked ``in_flight`` and the mark is committed to disk. When the
+response arrives, the rows get their outcome in one transaction. A run killed in
 between leaves rows ``in_flight``, and the next run looks those users up by email
 before it sends anything, so no user is created twice.
 
@@ -222,11 +222,12 @@ class Journal:
 
         New rows are inserted. Rows already final (created, exists, skipped) never
         change. A row still ``in_flight`` stays so, because its earlier send must
-        be reconciled first; the new verdict is applied when reconciliation finds
-        that no user was created. A row whose body changed (a person corrected it)
-        goes back to ``pending`` with the new body. A rejected row with an
-        unchanged body stays rejected unless ``retry_rejected`` is set, for
-        example after a person fixed the store rather than the sheet.
+        be reconciled first. Its new verdict is kept aside and applied once
+        reconciliation finds that no user was created. A row whose body changed
+        (a person corrected it) goes back to ``pending`` with the new body. A
+        rejected row with an unchanged body stays rejected unless
+        ``retry_rejected`` is set, for example after a person fixed the store
+        rather than the sheet.
         """
         now = _now()
         with self._transaction():
@@ -448,8 +449,8 @@ class Journal:
         )
 
     def _replace(self, existing: JournalRow, verdict: dict[str, Any], now: str) -> None:
-        # A new email starts a new history: an unanswered create of the old email
-        # says nothing about the new one.
+        # A new email starts a new history, because an unanswered create of the
+        # old email is no evidence about the new one.
         same_email = existing.email_key == verdict["email_key"]
         self._db.execute(
             "UPDATE rows SET email = ?, email_key = ?, company_id = ?, body_json = ?,"

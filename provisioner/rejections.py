@@ -28,7 +28,7 @@ FIELD_TOO_LONG = "FIELD_TOO_LONG"
 FIELD_REQUIRED = "FIELD_REQUIRED"
 API_REJECTED = "API_REJECTED"
 
-# The fix for each code; a message names the value, the fix says what to do next.
+# The fix for each code. A message names the value, and its fix names the next step.
 FIXES: dict[str, str] = {
     EMAIL_TAKEN: (
         "Each email can belong to only one user in the store: remove the row, or "
@@ -103,7 +103,7 @@ def explain_rejection(error: RejectedError) -> Rejection:
     """Map a rejected create (single, or a whole bulk batch) to a ``Rejection``.
 
     With an ``errMsg`` object the most specific field decides the code, and the
-    message quotes every field's messages so nothing the API said is dropped.
+    message quotes every field's messages so no part of the API's message is dropped.
     """
     if error.field_errors:
         return _explain_field_errors(error.field_errors)
@@ -115,12 +115,12 @@ def explain_message(text: str, *, field: str | None = None) -> Rejection:
     message = _clean(text)
     code = _code_for(message, field)
     if code == API_REJECTED:
-        shown = f'The API rejected the row: "{message}".'
+        sentence = f'The API rejected the row: "{message}".'
     elif field:
-        shown = f"The API rejected {field}: {message}"
+        sentence = f"The API rejected {field}: {message}"
     else:
-        shown = f"The API rejected the row: {message}"
-    return Rejection(code=code, message=_end_sentence(shown), fix=FIXES[code])
+        sentence = f"The API rejected the row: {message}"
+    return Rejection(code=code, message=_end_sentence(sentence), fix=FIXES[code])
 
 
 def email_taken(company_id: int | None, company_name: str | None = None) -> Rejection:
@@ -153,8 +153,8 @@ def _explain_field_errors(field_errors: dict[str, list[str]]) -> Rejection:
     for field, messages in field_errors.items():
         for text in messages:
             message = _clean(text)
-            shown = message if field == "non_field_errors" else f"{field}: {message}"
-            parts.append(_end_sentence(shown))
+            sentence = message if field == "non_field_errors" else f"{field}: {message}"
+            parts.append(_end_sentence(sentence))
             codes.append(_code_for(message, field))
     specific = [code for code in codes if code != API_REJECTED]
     code = specific[0] if specific else API_REJECTED

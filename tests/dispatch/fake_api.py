@@ -3,7 +3,7 @@
 ``FakeApi`` keeps a store of users and counts every create per email, including
 creates that a fault hides from the caller, so a test can prove that no email was
 created twice. With ``unique_emails=False`` the store accepts a second user with
-the same email, as a store that compares emails differently would; dispatch must
+the same email, as a store that compares emails differently would. Dispatch must
 then avoid the duplicate by itself.
 
 Faults are queued per method (``api.fail_next("create_user", UNKNOWN_AFTER)``)
@@ -13,7 +13,7 @@ or drawn at random from ``random_faults``:
 - ``unknown_before``: ``OutcomeUnknownError`` without any create;
 - ``transient``: ``TransientApiError`` without any create;
 - ``auth``: ``AuthError`` without any create;
-- ``short_answer`` (bulk only): the users are created, one id is left out.
+- ``short_response`` (bulk only): the users are created, one id is left out.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ UNKNOWN_AFTER = "unknown_after"
 UNKNOWN_BEFORE = "unknown_before"
 TRANSIENT = "transient"
 AUTH = "auth"
-SHORT_ANSWER = "short_answer"
+SHORT_RESPONSE = "short_response"
 
 CREATE_METHODS = ("create_user", "create_users_bulk")
 READ_METHODS = ("find_user_by_email", "list_users")
@@ -140,12 +140,12 @@ class FakeApi:
             )
         if fault == UNKNOWN_AFTER:
             raise OutcomeUnknownError("connection dropped after the request was sent")
-        answer = [CreatedIds(user.user_id, _bc_id(user)) for user in created]
+        response = [CreatedIds(user.user_id, _bc_id(user)) for user in created]
         if self.shuffle_bulk:
-            self.rng.shuffle(answer)
-        if fault == SHORT_ANSWER:
-            answer = answer[:-1]
-        return answer
+            self.rng.shuffle(response)
+        if fault == SHORT_RESPONSE:
+            response = response[:-1]
+        return response
 
     async def find_user_by_email(self, email: str) -> UserRecord | None:
         self._read_fault(await self._begin("find_user_by_email"))
@@ -267,7 +267,7 @@ def _bc_id(user: UserRecord) -> int:
 
 def _raise_before(fault: str) -> None:
     if fault == UNKNOWN_BEFORE:
-        raise OutcomeUnknownError("connection reset while reading the answer")
+        raise OutcomeUnknownError("connection reset while reading the response")
     if fault == TRANSIENT:
         raise TransientApiError("503 Service Unavailable after 5 attempts", status=503)
     raise AuthError("Invalid token header. No credentials provided.", status=401)

@@ -102,7 +102,7 @@ def sandbox_client(sandbox: RunningSandbox, max_concurrency: int) -> B2BClient:
         store_hash=sandbox.options.store_hash,
         token=Secret(sandbox.options.token),
         pacer=pacer,
-        # The read timeout is shorter than the sandbox's slow answers, so a slow
+        # The read timeout is shorter than the sandbox's slow responses, so a slow
         # create reaches the client as an unknown outcome.
         timeouts=httpx.Timeout(5.0, read=0.5),
         max_connections=max_concurrency,

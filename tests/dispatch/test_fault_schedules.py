@@ -26,7 +26,7 @@ from provisioner.rejections import COMPANY_NOT_FOUND, EMAIL_INVALID, EMAIL_TAKEN
 from .conftest import make_request, run_dispatch, sync_requests
 from .fake_api import (
     AUTH,
-    SHORT_ANSWER,
+    SHORT_RESPONSE,
     TRANSIENT,
     UNKNOWN_AFTER,
     UNKNOWN_BEFORE,
@@ -112,12 +112,12 @@ def build_sheet(api: FakeApi, rng: random.Random) -> Sheet:
 
 
 def check_after_run(journal: Journal, api: FakeApi, seeded: set[str]) -> None:
-    """What holds after any run, however faulty."""
+    """Check what must be true after any run, however faulty."""
     assert api.duplicates() == {}
     statuses = {row.row_number: row.status for row in journal.rows()}
     assert set(statuses.values()) <= AFTER_ANY_RUN | {IN_FLIGHT}
-    # Every user dispatch created belongs to a row that says so, or to a row
-    # whose outcome is still being reconciled: none is lost.
+    # Every user dispatch created belongs to a row recorded as created, or to a
+    # row whose outcome is still being reconciled, so none is lost.
     owners = {
         row.email_key: row.status
         for row in journal.rows()
@@ -185,7 +185,7 @@ def test_fault_schedule_never_duplicates(case: Scenario) -> None:
     api = FakeApi(
         bulk_mode=case.bulk_mode,
         # "input" is for a store known to keep input order, so only "verify"
-        # meets answers in another order.
+        # gets responses in another order.
         shuffle_bulk=case.order == "verify",
         unique_emails=case.unique_emails,
         seed=case.seed,
@@ -193,7 +193,7 @@ def test_fault_schedule_never_duplicates(case: Scenario) -> None:
     sheet = build_sheet(api, rng)
     seeded = set(api.created)
     create_faults = {UNKNOWN_AFTER: 0.4, UNKNOWN_BEFORE: 0.2, TRANSIENT: 0.2}
-    create_faults |= {SHORT_ANSWER: 0.15, AUTH: 0.05}
+    create_faults |= {SHORT_RESPONSE: 0.15, AUTH: 0.05}
     for method in ("create_user", "create_users_bulk"):
         api.random_faults[method] = {
             fault: share * case.create_fault_rate

@@ -1,4 +1,4 @@
-"""Batching, the worker pool, and mapping bulk answers to rows."""
+"""Batching, the worker pool, and mapping bulk responses to rows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from provisioner.dispatch import plan_batches
 from provisioner.journal import IN_FLIGHT, Journal
 
 from .conftest import make_request, run_dispatch, status_of
-from .fake_api import SHORT_ANSWER, FakeApi
+from .fake_api import SHORT_RESPONSE, FakeApi
 
 
 def rows_of(batches: list[list[Any]]) -> list[list[int]]:
@@ -90,7 +90,7 @@ def test_rows_in_flight_during_send(journal: Journal) -> None:
 
 
 def test_in_flight_mark_survives_reopen(journal: Journal) -> None:
-    """The mark is committed before the send: another connection sees it."""
+    """The mark is committed before the send, so another connection reads it."""
     api = FakeApi()
     seen: list[str | None] = []
 
@@ -148,7 +148,7 @@ def test_input_order_trusts_answer(journal: Journal) -> None:
 
 
 def test_shuffled_answer_would_mislead_input_order(journal: Journal) -> None:
-    """Why verify is the default: trusting a shuffled answer swaps ids."""
+    """Why verify is the default: trusting a shuffled response swaps ids."""
     api = FakeApi(shuffle_bulk=True, seed=1)
 
     run_dispatch([make_request(n) for n in range(2, 12)], api, journal, order="input")
@@ -161,9 +161,9 @@ def test_shuffled_answer_would_mislead_input_order(journal: Journal) -> None:
     assert mismatched
 
 
-def test_short_answer_treated_as_unknown(journal: Journal) -> None:
+def test_short_response_treated_as_unknown(journal: Journal) -> None:
     api = FakeApi()
-    api.fail_next("create_users_bulk", SHORT_ANSWER)
+    api.fail_next("create_users_bulk", SHORT_RESPONSE)
 
     run_dispatch([make_request(n) for n in range(2, 7)], api, journal)
 
