@@ -91,15 +91,16 @@ def configure_logging(
 
     ``level`` is debug, info, warning, error or critical. ``force_json`` True
     writes JSON lines to ``stream`` even on a terminal, False always uses the
-    console renderer, and None decides by ``stream.isatty()``. ``secrets`` are values
-    (the API token) that never appear in any output; empty strings are ignored.
-    Raises ValueError for an unknown level and OSError when ``json_file`` cannot
-    be opened.
+    console renderer, and None decides by ``stream.isatty()``. ``secrets`` are
+    values such as the API token. Each is replaced by ``[secure]`` wherever it
+    appears as plain, JSON-escaped or percent-encoded text, and empty strings are
+    ignored. Raises ValueError for an unknown level and OSError when ``json_file``
+    cannot be opened.
     """
     numeric_level = LEVELS.get(level.lower())
     if numeric_level is None:
         raise ValueError(
-            f"Invalid log level {level!r}; use one of {', '.join(LEVELS)}."
+            f"Invalid log level {level!r}. Use one of {', '.join(LEVELS)}."
         )
     redactor = SecretRedactor(secrets)
     if stream is _IMPORT_TIME_STDERR:

@@ -22,7 +22,7 @@ EXCEL_MAX_CELL_CHARS = 32_767
 #: number or a formula.
 TEXT_FORMAT = "@"
 
-# Control characters that XML 1.0, and so XLSX, cannot hold (tab, line feed and
+# Control characters that XML 1.0, and so XLSX, cannot store (tab, line feed and
 # carriage return are allowed). openpyxl raises IllegalCharacterError on them.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -68,6 +68,8 @@ def source_xlsx_cell(
 
     ``styled`` True always returns a cell object, so the caller can add a fill or
     a comment. Otherwise an unformatted number or blank is returned bare.
+    Hyperlinks are not copied, so a link planted in the input does not travel
+    into the report.
     """
     value = source.value
     if value is None:

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -50,12 +50,12 @@ MIN_COLUMN_WIDTH = 6
 MAX_COLUMN_WIDTH = 60
 COMMENT_AUTHOR = "provisioner"
 
-# Excel's "Light red fill" and "Yellow fill" from its conditional-format presets,
-# and the green of "Good".
+# The fill colours of Excel's "Bad", "Neutral" and "Good" cell styles.
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
 DONE_FILL = PatternFill("solid", fgColor="C6EFCE")
 HEADER_FONT = Font(bold=True)
+WRAPPED = Alignment(wrap_text=True, vertical="top")
 
 _STATUS_FILLS = {
     Status.CREATED: DONE_FILL,
@@ -87,7 +87,7 @@ def write_results(
     """
     if path.suffix.lower() != ".xlsx":
         raise ValueError(
-            f"The results path {path} must end in .xlsx; the CSV copy is written "
+            f"The results path {path} must end in .xlsx. The CSV copy is written "
             "next to it with the same name."
         )
     csv_path = path.with_suffix(".csv")
@@ -134,7 +134,7 @@ def _write_results_sheet(
             status_cell,
             plain_cell(worksheet, row.user_id),
             plain_cell(worksheet, row.bc_id),
-            plain_cell(worksheet, row.error),
+            _error_cell(worksheet, row.error),
         ]
         worksheet.append(leading + _original_cells(worksheet, columns, row, highlight))
 
@@ -154,7 +154,7 @@ def _write_failed_sheet(
     for row in failed:
         trailing = [
             plain_cell(worksheet, row.row_number),
-            plain_cell(worksheet, row.error),
+            _error_cell(worksheet, row.error),
         ]
         worksheet.append(_original_cells(worksheet, columns, row, highlight) + trailing)
 
@@ -177,13 +177,26 @@ def _original_cells(
     return cells
 
 
+def _error_cell(worksheet: WriteOnlyWorksheet, error: str | None) -> Any:
+    """Return the error cell, wrapped when the error has several lines.
+
+    Excel shows the line breaks between a row's issues only in a wrapped cell.
+    """
+    if error is None:
+        return None
+    cell = text_cell(worksheet, error)
+    if "\n" in error:
+        cell.alignment = WRAPPED
+    return cell
+
+
 def _mark(cell: WriteOnlyCell, issues: Sequence[RowIssue]) -> None:
     """Fill a cell by its worst issue and attach a comment listing every issue."""
     has_error = any(issue.severity == "error" for issue in issues)
     cell.fill = ERROR_FILL if has_error else WARNING_FILL
     lines = [f"{issue.message} {issue.fix}".strip() for issue in issues]
     text = "\n".join(lines)
-    # About 40 characters fit on a line of a 300-pixel comment box.
+    # An estimate: about 40 characters fit on a line of a 300-pixel comment box.
     line_count = sum(len(line) // 40 + 1 for line in lines)
     cell.comment = Comment(
         text, COMMENT_AUTHOR, width=300, height=min(400, 20 + 16 * line_count)

@@ -529,3 +529,59 @@ def test_special_numbers_and_types(tmp_path: Path) -> None:
         "14:30:00",
         "2024-01-02 03:04:00+00:00",
     ]
+
+
+def test_multiline_error_wrapped(tmp_path: Path) -> None:
+    sheet = make_sheet(
+        ["email", "First Name"], [["ann@", None], ["b@example.com", "Bo"]]
+    )
+    issues = [
+        email_issue(2),
+        RowIssue(
+            "NAME_MISSING", "The first name is blank.", "Type it.", "B", "Users!B2"
+        ),
+    ]
+    rows = [
+        report_row(sheet.rows[0], Status.INVALID, issues=issues),
+        report_row(sheet.rows[1], Status.REJECTED, error="One line."),
+    ]
+    paths = write_results(tmp_path / "out.xlsx", sheet, rows, summary={})
+    results = sheet_rows(paths.xlsx, RESULTS_SHEET)
+    assert results[1][4].value.count("\n") == 1
+    assert results[1][4].alignment.wrap_text
+    assert not results[2][4].alignment.wrap_text
+
+
+def test_csv_quotes_special_text(tmp_path: Path) -> None:
+    values = ["a@example.com", "Lee, Jr.", 'Say "hi"', "Sales\nEMEA North"]
+    sheet = make_sheet(["email", "Last Name", "Nickname", "Team"], [values])
+    rows = [report_row(sheet.rows[0], Status.INVALID, error="bad")]
+    paths = write_results(tmp_path / "out.xlsx", sheet, rows, summary={})
+    assert read_csv(paths.csv)[1][5:] == values
+    raw = paths.csv.read_bytes().decode("utf-8-sig")
+    assert '"Lee, Jr."' in raw
+    assert '"Say ""hi"""' in raw
+    assert '"Sales\nEMEA North"' in raw
+
+
+def test_text_kept_exactly(tmp_path: Path) -> None:
+    values = ["a@example.com", " Ann ", "00123", "1.50", "TRUE", "#N/A", "2024-03-01"]
+    headers = ["email", "First Name", "Code", "Amount", "Flag", "Lookup", "Date"]
+    sheet = make_sheet(headers, [values])
+    rows = [report_row(sheet.rows[0], Status.INVALID, error="bad")]
+    paths = write_results(tmp_path / "out.xlsx", sheet, rows, summary={})
+    cells = sheet_rows(paths.xlsx, RESULTS_SHEET)[1][5:]
+    assert [c.value for c in cells] == values
+    assert all(c.data_type == "s" for c in cells)
+    assert all(c.number_format == "@" for c in cells)
+    assert read_csv(paths.csv)[1][5:] == values
+
+
+def test_source_hyperlink_not_copied(tmp_path: Path) -> None:
+    linked = Cell("Click me", "Click me", hyperlink="http://example.invalid/x")
+    sheet = make_sheet(["email", "Website"], [["a@example.com", linked]])
+    rows = [report_row(sheet.rows[0], Status.INVALID, error="bad")]
+    paths = write_results(tmp_path / "out.xlsx", sheet, rows, summary={})
+    website = sheet_rows(paths.xlsx, RESULTS_SHEET)[1][6]
+    assert website.value == "Click me"
+    assert website.hyperlink is None
