@@ -243,6 +243,9 @@ class _Dispatch:
         requests = [row.request for row in rows if row.request is not None]
         if not requests:
             return
+        # A killed run may have sent these rows: remember that, in this run and
+        # in the journal, before anything else happens to them.
+        self.journal.mark_outcome_unknown([request.row_number for request in requests])
         self.unknown.update(request.row_number for request in requests)
         log.info("reconcile_started", rows=len(requests))
         matches = await self.look_up(requests, strategy="auto")

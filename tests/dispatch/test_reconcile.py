@@ -60,6 +60,19 @@ def test_in_flight_not_found_is_sent_once(journal: Journal) -> None:
     assert api.created["user2@example.com"] == 1
 
 
+def test_reconciled_row_remembers_unknown(journal: Journal) -> None:
+    api = FakeApi()
+    crash_after_send(journal, api, created=False)
+    api.auth_after_calls = 1  # the reconcile look-up, then credentials fail
+
+    run_dispatch([make_request(2)], api, journal)
+
+    row = journal.row(2)
+    assert row is not None
+    assert row.status == "pending"
+    assert row.outcome_unknown
+
+
 def test_in_flight_stays_when_lookup_fails(journal: Journal) -> None:
     api = FakeApi()
     crash_after_send(journal, api, created=False)
