@@ -22,6 +22,9 @@ from provisioner.model import LoadedSheet
 
 __all__ = ["load_sheet"]
 
+#: The limits used when the caller gives none; ``Limits`` is frozen, so one is shared.
+DEFAULT_LIMITS = Limits()
+
 
 def load_sheet(
     path: Path,
@@ -31,7 +34,7 @@ def load_sheet(
     encoding: str | None = None,
     extra_field_names: Sequence[str] = (),
     header_aliases: dict[str, list[str]] | None = None,
-    limits: Limits = Limits(),  # noqa: B008 - Limits is a frozen dataclass
+    limits: Limits = DEFAULT_LIMITS,
 ) -> LoadedSheet:
     """Load the sheet of users in ``path``.
 

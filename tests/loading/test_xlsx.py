@@ -444,3 +444,23 @@ def test_encrypted_package_found_past_first_megabyte(tmp_path: Path) -> None:
     path.write_bytes(CFB_SIGNATURE + b"\x00" * ((1 << 20) - 12) + name + b"\x00" * 64)
     with pytest.raises(InputFileError, match="password"):
         load_sheet(path)
+
+
+def test_merged_title_and_note_rows(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Users"
+    sheet.append(["New buyers"])
+    sheet.merge_cells("A1:C1")
+    sheet.append(HEADER)
+    sheet.append(["a@example.com", "Ann", "Lee"])
+    sheet.append([])
+    sheet.append(["Total: 1"])
+    sheet.append([None, "Prepared by Sales Ops"])
+    loaded = load_sheet(save(workbook, tmp_path / "users.xlsx"))
+    assert loaded.report.header_row == 2
+    assert row_numbers(loaded) == [3]
+    assert loaded.report.note_rows_skipped == 2
+    assert loaded.report.blank_rows_skipped == 1
+    assert loaded.report.merged_cells_filled == 0
