@@ -86,9 +86,10 @@ class JournalError(StopBeforeSending):
 class JournalRow:
     """One row as the journal stores it.
 
-    ``body`` is the last validated request body (None for an invalid or skipped
-    row). ``outcome_unknown`` is set once any create of the row went unanswered:
-    a user found later in the row's Company was then created by this job.
+    ``body`` is the row's last valid request body. A row that turned invalid
+    keeps the body it had before, and a row never valid has None.
+    ``outcome_unknown`` is set once any create of the row went unanswered, so a
+    user found later in the row's Company was created by this job.
     """
 
     row_number: int
@@ -449,24 +450,40 @@ class Journal:
         )
 
     def _replace(self, existing: JournalRow, verdict: dict[str, Any], now: str) -> None:
-        # A new email starts a new history, because an unanswered create of the
-        # old email is no evidence about the new one.
-        same_email = existing.email_key == verdict["email_key"]
+        if verdict["email_key"] is None:
+            # An invalid row keeps the last request it had, because a user may
+            # exist from an unanswered create of that request.
+            request_columns = (
+                existing.email,
+                existing.email_key,
+                existing.company_id,
+                None if existing.body is None else json.dumps(existing.body),
+                existing.body_hash,
+            )
+            outcome_unknown = existing.outcome_unknown
+        else:
+            request_columns = (
+                verdict["email"],
+                verdict["email_key"],
+                verdict["company_id"],
+                verdict["body_json"],
+                verdict["body_hash"],
+            )
+            # A new email starts a new history, because an unanswered create of
+            # the old email is no evidence about the new one.
+            same_email = existing.email_key == verdict["email_key"]
+            outcome_unknown = existing.outcome_unknown and same_email
         self._db.execute(
             "UPDATE rows SET email = ?, email_key = ?, company_id = ?, body_json = ?,"
             " body_hash = ?, status = ?, user_id = NULL, bc_id = NULL, code = ?,"
             " message = ?, outcome_unknown = ?, deferred_json = NULL, updated_at = ?"
             " WHERE row_number = ?",
             (
-                verdict["email"],
-                verdict["email_key"],
-                verdict["company_id"],
-                verdict["body_json"],
-                verdict["body_hash"],
+                *request_columns,
                 verdict["status"],
                 verdict["code"],
                 verdict["message"],
-                int(existing.outcome_unknown and same_email),
+                int(outcome_unknown),
                 now,
                 verdict["row_number"],
             ),
@@ -532,7 +549,8 @@ def _keeps_status(
 ) -> bool:
     """Tell whether a re-validated row keeps its stored status and body."""
     if verdict["body_hash"] is None:
-        return existing.status == verdict["status"] and existing.body_hash is None
+        # Rewritten every time, so the message lists the row's current problems.
+        return False
     if existing.body_hash != verdict["body_hash"]:
         return False
     if existing.status in _RETRYABLE:

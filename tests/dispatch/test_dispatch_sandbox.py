@@ -216,6 +216,23 @@ def test_single_mode_with_faults(
     assert sum(sandbox.stats()["faults"].values()) > 0
 
 
+def test_journal_never_stores_token(
+    sandbox_factory: Callable[..., RunningSandbox], tmp_path: Path
+) -> None:
+    sandbox = sandbox_factory(request_limit=100_000, token="tok-5f1c9e0a7b")
+    requests, _ = build_rows(seed=2)
+    job = tmp_path / "job"
+
+    with Journal.open(job / "journal.sqlite") as journal:
+        journal.acquire_lock()
+        sync_requests(journal, requests[:30])
+        run_once(sandbox, journal, requests[:30], SendSettings())
+        assert journal.counts()["created"] > 0
+
+    for file in job.iterdir():
+        assert b"tok-5f1c9e0a7b" not in file.read_bytes(), file.name
+
+
 def test_revoked_token_stops_dispatch(
     sandbox_factory: Callable[..., RunningSandbox], tmp_path: Path
 ) -> None:

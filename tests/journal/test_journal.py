@@ -381,3 +381,30 @@ def test_rows_filtered_by_status(journal: Journal) -> None:
     pending = journal.rows({Status.PENDING})
 
     assert [row.row_number for row in pending] == [2, 4]
+
+
+def test_invalid_again_updates_message(journal: Journal) -> None:
+    journal.sync([invalid(2)])
+    changed = invalid(2)
+    changed.issues[0] = RowIssue(code="ROLE_INVALID", message="Role 'x'.", fix="Fix.")
+
+    journal.sync([changed])
+
+    row = journal.row(2)
+    assert row is not None
+    assert row.code == "ROLE_INVALID"
+
+
+def test_invalid_row_keeps_unknown_outcome(journal: Journal) -> None:
+    journal.sync([valid(2)])
+    journal.mark_in_flight([request(2)])
+    journal.mark_outcome_unknown([2])
+    journal.record([RowOutcome(2, Status.FAILED)])
+    journal.sync([invalid(2)])
+
+    journal.sync([valid(2)])
+
+    row = journal.row(2)
+    assert row is not None
+    assert row.status == "pending"
+    assert row.outcome_unknown
