@@ -414,7 +414,7 @@ class _Dispatch:
                 log.warning("outcome_unknown", rows=rows, error=str(error))
                 unresolved = remaining
             else:
-                unresolved = await self.map_bulk_answer(remaining, ids)
+                unresolved = await self.map_bulk_response(remaining, ids)
             if not unresolved:
                 return
             remaining = await self.resolve_unknown(unresolved, attempts)
@@ -452,9 +452,9 @@ class _Dispatch:
             return []
         return missing
 
-    # Bulk answers.
+    # Bulk responses.
 
-    async def map_bulk_answer(
+    async def map_bulk_response(
         self, batch: list[UserRequest], ids: list[CreatedIds]
     ) -> list[UserRequest]:
         """Record the rows of a successful bulk create; return rows still unknown.
@@ -466,7 +466,7 @@ class _Dispatch:
         """
         if len(ids) != len(batch):
             log.warning(
-                "bulk_answer_mismatch",
+                "bulk_response_mismatch",
                 rows=[request.row_number for request in batch],
                 sent=len(batch),
                 returned=len(ids),
@@ -480,10 +480,10 @@ class _Dispatch:
                 ]
             )
             return []
-        await self.verify_bulk_answer(batch, ids)
+        await self.verify_bulk_response(batch, ids)
         return []
 
-    async def verify_bulk_answer(
+    async def verify_bulk_response(
         self, batch: list[UserRequest], ids: list[CreatedIds]
     ) -> None:
         by_user_id = {item.user_id: item for item in ids}
@@ -512,7 +512,11 @@ class _Dispatch:
                 # found; the row stays in flight and the next run looks again.
                 log.warning("bulk_user_not_found", row=request.row_number)
                 continue
-            late.append(self.settle(request, match, created_here=True))
+            outcome = self.settle(request, match, created_here=True)
+            returned = by_user_id.get(match.user.user_id)
+            if outcome.status == Status.CREATED and returned is not None:
+                outcome.bc_id = returned.bc_id
+            late.append(outcome)
         self.finish(late)
 
     async def list_new_users(
@@ -529,7 +533,6 @@ class _Dispatch:
         company_rows = Counter(request.company_id for request in batch)
         for company_id, rows in company_rows.items():
             offset = 0
-            pages_read = 0
             while True:
                 try:
                     page = await self.api.list_users(
@@ -543,7 +546,6 @@ class _Dispatch:
                         "bulk_listing_failed", company_id=company_id, error=str(error)
                     )
                     break
-                pages_read += 1
                 for user in page.items:
                     if user.user_id in new_ids:
                         found[user.email.casefold()] = _Listed(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from provisioner.api.types import UserRecord
 from provisioner.config import SendSettings
 from provisioner.dispatch import plan_batches
 from provisioner.journal import IN_FLIGHT, Journal
 
 from .conftest import make_request, run_dispatch, status_of
-from .fake_api import SHORT_RESPONSE, FakeApi
+from .fake_api import SHORT_RESPONSE, TRANSIENT, FakeApi
 
 
 def rows_of(batches: list[list[Any]]) -> list[list[int]]:
@@ -171,3 +172,32 @@ def test_short_response_treated_as_unknown(journal: Journal) -> None:
     assert api.duplicates() == {}
     assert api.calls["create_users_bulk"] == 1
     assert_ids_match_store(journal, api)
+
+
+def test_verify_listing_fails_looks_up_emails(journal: Journal) -> None:
+    api = FakeApi(shuffle_bulk=True, seed=2)
+    api.fail_next("list_users", None, TRANSIENT)  # pre-flight, then verification
+
+    run_dispatch([make_request(n) for n in range(2, 7)], api, journal)
+
+    assert len(journal.rows({"created"})) == 5
+    assert api.calls["find_user_by_email"] == 5
+    assert_ids_match_store(journal, api)
+
+
+def test_verify_user_missing_stays_in_flight(journal: Journal) -> None:
+    api = FakeApi(shuffle_bulk=True)
+    api.fail_next("list_users", None, TRANSIENT)
+    real_find = api.find_user_by_email
+
+    async def hide_row_three(email: str) -> UserRecord | None:
+        found = await real_find(email)
+        return None if email == "user3@example.com" else found
+
+    api.find_user_by_email = hide_row_three  # type: ignore[method-assign]
+
+    run_dispatch([make_request(n) for n in range(2, 7)], api, journal)
+
+    assert status_of(journal, 3) == IN_FLIGHT
+    assert len(journal.rows({"created"})) == 4
+    assert api.created["user3@example.com"] == 1
