@@ -8,7 +8,7 @@ every user from being created twice:
    else; only a row whose user is not found is sent again.
 2. Before the first send, users that exist already are found (``find_existing``):
    a user in the row's Company makes the row ``exists``, one in another Company
-   makes it ``rejected`` (``EMAIL_TAKEN``), which is what a create would answer.
+   makes it ``rejected`` (``EMAIL_TAKEN``), as a create would be.
 3. Rows are marked ``in_flight`` in the journal, on disk, before each send.
 4. After an unanswered create, the rows are looked up by email before any resend.
    A look-up that fails leaves them ``in_flight`` for the next run.
@@ -95,7 +95,7 @@ class StopToken:
 
 @dataclass
 class DispatchSummary:
-    """What a dispatch did.
+    """The result of one dispatch.
 
     ``counts`` is the number of rows per journal status after dispatch, over the
     whole job, where ``in_flight`` counts rows whose outcome is still unknown.
@@ -124,9 +124,9 @@ async def dispatch(
     """Create the users of ``requests`` that the journal shows as still to send.
 
     Call ``journal.sync`` with this run's validation results first. Rows whose
-    journal status is ``pending`` or ``failed`` (or that the journal does not
-    know) are sent; every other row is left as the journal has it. Each outcome
-    is recorded in the journal, logged as ``row_outcome`` and passed to
+    journal status is ``pending`` or ``failed`` are sent, and so are rows the
+    journal does not contain. Every other row keeps its journal status. Each
+    outcome is recorded in the journal, logged as ``row_outcome`` and passed to
     ``on_outcome``.
     """
     run = _Dispatch(

@@ -126,7 +126,7 @@ def explain_message(text: str, *, field: str | None = None) -> Rejection:
 def email_taken(company_id: int | None, company_name: str | None = None) -> Rejection:
     """Return the rejection for an email that a user of another Company already has.
 
-    ``company_id`` is that Company's id, or None when the API did not say; the
+    ``company_id`` is that Company's id, or None when the API did not name it; the
     name is added when known.
     """
     if company_id is None:
@@ -143,7 +143,7 @@ def email_taken(company_id: int | None, company_name: str | None = None) -> Reje
 
 
 def is_email_taken(error: RejectedError) -> bool:
-    """Tell whether a rejection says the email is already used by a B2B user."""
+    """Tell whether a rejection reports the email as used by a B2B user already."""
     return explain_rejection(error).code == EMAIL_TAKEN
 
 
