@@ -356,9 +356,10 @@ def _to_cell(cell: Any) -> Cell:
     value = cell.value
     if value is None:
         return EMPTY_CELL
-    number_format = cell.number_format
+    if type(value) is str:
+        return Cell(value, value, cell.number_format)
     converted = _convert_value(value)
-    return Cell(converted, _display_text(converted), number_format)
+    return Cell(converted, _display_text(converted), cell.number_format)
 
 
 def _convert_value(value: Any) -> CellValue:
