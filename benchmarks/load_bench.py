@@ -1,9 +1,9 @@
 """Measure ``load_sheet`` on generated CSV and XLSX files of 10,000 and 100,000 rows.
 
 Run with ``python -m benchmarks.load_bench``. Each file is written to a temporary
-folder, loaded once in a fresh child process, and timed; the peak is the child's
-maximum resident set size (``ru_maxrss``), which includes the interpreter and the
-imported libraries. Prints a markdown table.
+folder, then loaded and timed once in a fresh child process. The peak is the
+child's maximum resident set size (``ru_maxrss``), which includes the interpreter
+and the imported libraries. Prints a markdown table.
 """
 
 from __future__ import annotations

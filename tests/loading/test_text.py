@@ -255,10 +255,10 @@ def test_title_rows_and_header_override(write_bytes: WriteBytes) -> None:
     data = b"Import,,\nMarch,,\nemail,firstName,lastName\na@example.com,Ann,Lee\n"
     path = write_bytes("users.csv", data)
     found = load_sheet(path)
-    given = load_sheet(path, header_row=3)
+    overridden = load_sheet(path, header_row=3)
     assert found.report.header_row == 3
-    assert given.report.header_row == 3
-    assert row_numbers(found) == row_numbers(given) == [4]
+    assert overridden.report.header_row == 3
+    assert row_numbers(found) == row_numbers(overridden) == [4]
 
 
 def test_header_override_without_email(write_bytes: WriteBytes) -> None:
