@@ -7,6 +7,7 @@ curly apostrophe in cp1252, as in O’Neil) to an invisible control character.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,12 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+# A multi-byte UTF-8 sequence. Windows-1252 text rarely contains one, because its
+# accented letters are followed by ASCII letters, not by bytes 0x80-0xBF.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 
 ENCODING_HINT = (
@@ -63,8 +70,9 @@ def decode_text(path: Path, data: bytes, encoding: str | None) -> DecodedText:
         )
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if _UTF8_SEQUENCE.search(data):
+            raise _mixed_encoding_error(path, data, exc.start) from None
     try:
         return DecodedText(data.decode("cp1252"), "cp1252", guessed=True)
     except UnicodeDecodeError as exc:
@@ -73,6 +81,16 @@ def decode_text(path: Path, data: bytes, encoding: str | None) -> DecodedText:
             f"0x{data[exc.start]:02X} at offset {exc.start} is invalid in both). "
             f"{ENCODING_HINT}"
         ) from None
+
+
+def _mixed_encoding_error(path: Path, data: bytes, offset: int) -> InputFileError:
+    line = data.count(b"\n", 0, offset) + 1
+    return InputFileError(
+        f"{path.name} is mostly UTF-8, but line {line} contains byte "
+        f"0x{data[offset]:02X} (offset {offset}), which is not UTF-8: the file mixes "
+        "two encodings. Retype the accented letters on that line, or save the "
+        "whole sheet again as CSV UTF-8."
+    )
 
 
 def _check_codec(encoding: str) -> str:

@@ -424,3 +424,12 @@ def test_sep_line_naming_wrong_delimiter(
     data = sep_line + b"\nemail,firstName\na@example.com,Ann\n"
     with pytest.raises(InputFileError, match="Correct or delete the sep= line"):
         load_sheet(write_bytes("users.csv", data))
+
+
+def test_mixed_utf8_and_cp1252_rejected(write_bytes: WriteBytes) -> None:
+    data = (
+        "email,lastName\na@example.com,Muñoz\n".encode()
+        + "b@example.com,Ødegård\n".encode("cp1252")
+    )
+    with pytest.raises(InputFileError, match=r"mostly UTF-8, but line 3.*0xD8"):
+        load_sheet(write_bytes("users.csv", data))
