@@ -98,7 +98,8 @@ def load_text(
     if header.row.number != 1:
         report.notes.append(f"Header found on row {header.row.number}.")
 
-    records = _records(path, text, delimiter, first_line)
+    swallowed: dict[int, int] = {}
+    records = _records(path, text, delimiter, first_line, swallowed)
     below = (row for row in records if row.number > header.row.number)
     sheet = assemble_sheet(
         path=path,
@@ -109,6 +110,8 @@ def load_text(
         report=report,
         limits=limits,
     )
+    if swallowed:
+        _flag_swallowed_rows(sheet, swallowed)
     if decoded.guessed:
         _flag_guessed_encoding(sheet)
     return sheet
@@ -172,9 +175,17 @@ def _no_header_error(path: Path, header_row: int | None) -> InputFileError:
 
 
 def _records(
-    path: Path, text: str, delimiter: str, first_line: int
+    path: Path,
+    text: str,
+    delimiter: str,
+    first_line: int,
+    swallowed: dict[int, int] | None = None,
 ) -> Iterator[RawRow]:
-    """Parse ``text`` into rows numbered by record, each with its first line."""
+    """Parse ``text`` into rows numbered by record, each with its first line.
+
+    ``swallowed`` receives, by record number, the index of a value that seems to
+    contain whole rows because a quote was left open.
+    """
     recorder = _LineRecorder(iter(io.StringIO(text, newline="")))
     reader = csv.reader(recorder, delimiter=delimiter, quotechar='"', strict=False)
     number = 0
@@ -192,6 +203,10 @@ def _records(
             ) from None
         number += 1
         lines = recorder.take()
+        if swallowed is not None and len(lines) > 1:
+            index = _swallowed_value(fields, delimiter)
+            if index is not None:
+                swallowed[number] = index
         yield RawRow(number, line, [Cell(v, v) if v else EMPTY_CELL for v in fields])
         line += len(lines)
     if _ends_inside_quotes(lines):
@@ -202,6 +217,19 @@ def _records(
         )
 
 
+def _swallowed_value(fields: list[str], delimiter: str) -> int | None:
+    """Return the index of a value with a line break, a delimiter and an "@" after it.
+
+    A person breaks a line inside a cell with Alt+Enter, but a later line that
+    contains the delimiter and an address reads like another user's row.
+    """
+    for index, value in enumerate(fields):
+        _, newline, rest = value.partition("\n")
+        if newline and delimiter in rest and "@" in rest:
+            return index
+    return None
+
+
 def _ends_inside_quotes(lines: list[str]) -> bool:
     """Return whether a multi-line last record swallowed the end of the file.
 
@@ -210,6 +238,31 @@ def _ends_inside_quotes(lines: list[str]) -> bool:
     odd count is taken as an unclosed quote.
     """
     return len(lines) > 1 and sum(line.count('"') for line in lines) % 2 == 1
+
+
+def _flag_swallowed_rows(sheet: LoadedSheet, swallowed: dict[int, int]) -> None:
+    """Mark the rows whose value seems to contain other rows of the file."""
+    for row in sheet.rows:
+        index = swallowed.get(row.row_number)
+        if index is None or index >= len(sheet.columns):
+            continue
+        column = sheet.columns[index]
+        row.issues.append(
+            RowIssue(
+                code="UNCLOSED_QUOTE",
+                message=(
+                    f"The value starting on line {row.line} spans several lines that "
+                    "look like other users' rows: a quote in it is probably not "
+                    "closed."
+                ),
+                fix=(
+                    "Open the file in a text editor, close or remove the quote on "
+                    f"line {row.line}, then run again."
+                ),
+                column=column.letter,
+                cell=sheet.cell_ref(column, row.row_number),
+            )
+        )
 
 
 def _flag_guessed_encoding(sheet: LoadedSheet) -> None:

@@ -433,3 +433,25 @@ def test_mixed_utf8_and_cp1252_rejected(write_bytes: WriteBytes) -> None:
     )
     with pytest.raises(InputFileError, match=r"mostly UTF-8, but line 3.*0xD8"):
         load_sheet(write_bytes("users.csv", data))
+
+
+def test_quote_open_across_rows_flagged(write_bytes: WriteBytes) -> None:
+    data = (
+        b"email,firstName,lastName\n"
+        b'a@example.com,"Ann,Lee\n'
+        b"b@example.com,Bo,Chen\n"
+        b'c@example.com,Cy",Diaz\n'
+        b"d@example.com,Di,Evans\n"
+    )
+    sheet = load_sheet(write_bytes("users.csv", data))
+    assert row_numbers(sheet) == [2, 3]
+    assert codes(sheet) == [["UNCLOSED_QUOTE"], []]
+    issue = sheet.rows[0].issues[0]
+    assert issue.cell == "users!B2"
+    assert "line 2" in issue.fix
+
+
+def test_line_break_in_cell_not_flagged(write_bytes: WriteBytes) -> None:
+    data = b'email,firstName,lastName\na@example.com,"Ann\nMarie, Jr.",Lee\n'
+    sheet = load_sheet(write_bytes("users.csv", data))
+    assert codes(sheet) == [[]]
