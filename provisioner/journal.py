@@ -7,8 +7,9 @@ between leaves rows ``in_flight``, and the next run looks those users up by emai
 before it sends anything, so no user is created twice.
 
 Row statuses are the values of ``provisioner.model.Status`` plus the internal
-``in_flight``. ``outcomes`` shows an ``in_flight`` row as ``failed`` with the code
-``OUTCOME_UNKNOWN``, because only the journal needs to tell the two apart.
+``in_flight``. ``outcomes`` shows an ``in_flight`` row as ``pending`` with the code
+``OUTCOME_UNKNOWN``: the next run settles it by itself, by looking the user up
+before it sends anything.
 
 The file and its ``-wal`` and ``-shm`` companions are readable by the owner only:
 they hold the names and emails of the sheet, never the API token.
@@ -121,11 +122,11 @@ class JournalRow:
         )
 
     def to_outcome(self) -> RowOutcome:
-        """Return the row as the report shows it; ``in_flight`` shows as failed."""
+        """Return the row as the report shows it; ``in_flight`` shows as pending."""
         if self.status == IN_FLIGHT:
             return RowOutcome(
                 row_number=self.row_number,
-                status=Status.FAILED,
+                status=Status.PENDING,
                 code=OUTCOME_UNKNOWN,
                 message=(
                     "The create was sent but its outcome is not known yet. The next "

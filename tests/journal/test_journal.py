@@ -351,13 +351,13 @@ def test_record_never_undoes_created(journal: Journal) -> None:
     assert row.user_id == 7
 
 
-def test_in_flight_outcome_shows_failed(journal: Journal) -> None:
+def test_in_flight_outcome_shows_pending(journal: Journal) -> None:
     journal.sync([valid(2)])
     journal.mark_in_flight([request(2)])
 
     outcome = journal.outcomes()[2]
 
-    assert outcome.status == Status.FAILED
+    assert outcome.status == Status.PENDING
     assert outcome.code == OUTCOME_UNKNOWN
     assert journal.counts() == {IN_FLIGHT: 1}
 
