@@ -1,6 +1,6 @@
 """The results workbook and its CSV copy.
 
-``write_results`` writes ``<stem>.xlsx`` with three sheets and ``<stem>.csv``:
+``write_results`` writes ``<stem>.xlsx`` with four sheets and ``<stem>.csv``:
 
 * ``Results``: one row per source row, in source order. The columns ``row``,
   ``status``, ``userId``, ``bcId`` and ``error`` come first, then the original
@@ -14,6 +14,9 @@
   ``Users!C17`` point at the same column.
 * ``Summary``: key/value lines about the run, the counts by status and the notes
   the loader made.
+* ``Problems``: one line per issue code, errors first, each sorted by the number
+  of rows affected, with the first cells or rows affected and an example
+  message (see ``provisioner.stats``). Only the header when nothing went wrong.
 
 The CSV file is a copy of ``Results`` in UTF-8 with a byte-order mark (so Excel
 reads accented names right) and CRLF line endings. Both files are written
@@ -28,6 +31,7 @@ from provisioner.report.marker import JOB_MARKER_PROPERTY, read_job_marker
 from provisioner.report.rows import (
     FAILED_SHEET,
     FAILED_STATUSES,
+    PROBLEMS_SHEET,
     RESULTS_SHEET,
     SUMMARY_SHEET,
     ReportRow,
@@ -39,6 +43,7 @@ __all__ = [
     "FAILED_SHEET",
     "FAILED_STATUSES",
     "JOB_MARKER_PROPERTY",
+    "PROBLEMS_SHEET",
     "RESULTS_SHEET",
     "SUMMARY_SHEET",
     "ReportRow",

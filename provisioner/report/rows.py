@@ -23,6 +23,7 @@ from provisioner.model import (
 RESULTS_SHEET = "Results"
 FAILED_SHEET = "Failed"
 SUMMARY_SHEET = "Summary"
+PROBLEMS_SHEET = "Problems"
 
 #: Statuses whose rows go to the ``Failed`` sheet: a person must correct them, or
 #: a later run retries them.
@@ -41,7 +42,9 @@ class ReportRow:
 
     ``error`` is every issue of the row rendered for a person, or the API's
     message. ``issues`` locate the cells to highlight, and ``source`` contains
-    the original cells.
+    the original cells. ``code`` is the stable code of the row's outcome
+    (``RowOutcome.code``) when it has one; the ``Problems`` sheet counts a
+    rejected or failed row under it.
     """
 
     row_number: int
@@ -51,6 +54,7 @@ class ReportRow:
     error: str | None
     issues: Sequence[RowIssue]
     source: SourceRow
+    code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Write the results workbook (Results, Failed, Summary) and its CSV copy."""
+"""Write the results workbook (Results, Failed, Summary, Problems) and its CSV copy."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from provisioner.report.marker import JOB_MARKER_PROPERTY
 from provisioner.report.rows import (
     FAILED_SHEET,
     FAILED_STATUSES,
+    PROBLEMS_SHEET,
     RESULTS_SHEET,
     SUMMARY_SHEET,
     ReportRow,
@@ -39,12 +40,19 @@ from provisioner.report.values import (
     text_cell,
 )
 from provisioner.safety import atomic_output, escape_csv_text
+from provisioner.stats import format_places, summarize_problems
 
 #: Columns in front of the original ones on the Results sheet and in the CSV.
 LEADING_COLUMNS = ("row", "status", "userId", "bcId", "error")
 
 #: Columns after the original ones on the Failed sheet.
 FAILED_TRAILING_COLUMNS = ("row", "error")
+
+#: Columns of the Problems sheet: one line per issue code.
+PROBLEMS_COLUMNS = ("severity", "code", "rows", "cells or rows", "example")
+
+#: Number of affected cells or rows the Problems sheet lists for each code.
+PROBLEMS_PLACE_LIMIT = 10
 
 MIN_COLUMN_WIDTH = 6
 MAX_COLUMN_WIDTH = 60
@@ -99,6 +107,7 @@ def write_results(
     _write_results_sheet(workbook, columns, ordered, highlight)
     _write_failed_sheet(workbook, columns, ordered, highlight)
     _write_summary_sheet(workbook, sheet, ordered, summary)
+    _write_problems_sheet(workbook, ordered)
     job_id = summary.get("job_id")
     if job_id:
         workbook.custom_doc_props.append(
@@ -329,6 +338,27 @@ def _summary_value_cell(worksheet: WriteOnlyWorksheet, value: object) -> Any:
     if isinstance(value, str | int | float | bool | dt.date | dt.time) or value is None:
         return plain_cell(worksheet, value)
     return text_cell(worksheet, str(value))
+
+
+def _write_problems_sheet(workbook: Workbook, rows: Sequence[ReportRow]) -> None:
+    worksheet = workbook.create_sheet(PROBLEMS_SHEET)
+    problems = summarize_problems(rows, place_limit=PROBLEMS_PLACE_LIMIT)
+    lines: list[tuple[str, str, int, str, str]] = [
+        (code.severity, code.code, code.rows, format_places(code), code.example)
+        for code in (*problems.errors, *problems.warnings)
+    ]
+    _prepare(worksheet, _widths(PROBLEMS_COLUMNS, lines), len(lines))
+    worksheet.append(_header_cells(worksheet, PROBLEMS_COLUMNS))
+    for severity, code, row_count, places, example in lines:
+        worksheet.append(
+            [
+                text_cell(worksheet, severity),
+                text_cell(worksheet, code),
+                row_count,
+                text_cell(worksheet, places),
+                text_cell(worksheet, example),
+            ]
+        )
 
 
 def _write_csv(

@@ -13,6 +13,7 @@ import pytest
 from provisioner.model import Cell, RowIssue, Status
 from provisioner.report import (
     FAILED_SHEET,
+    PROBLEMS_SHEET,
     RESULTS_SHEET,
     SUMMARY_SHEET,
     read_job_marker,
@@ -81,7 +82,12 @@ def test_sheets_in_order(tmp_path: Path, three_rows: tuple) -> None:
     sheet, rows = three_rows
     paths = write_results(tmp_path / "out.xlsx", sheet, rows, summary={})
     workbook = openpyxl.load_workbook(paths.xlsx)
-    assert workbook.sheetnames == [RESULTS_SHEET, FAILED_SHEET, SUMMARY_SHEET]
+    assert workbook.sheetnames == [
+        RESULTS_SHEET,
+        FAILED_SHEET,
+        SUMMARY_SHEET,
+        PROBLEMS_SHEET,
+    ]
 
 
 def test_results_rows_in_source_order(tmp_path: Path, three_rows: tuple) -> None:
