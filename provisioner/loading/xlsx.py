@@ -8,7 +8,6 @@ result come from the sheet XML (see ``sheetxml``).
 
 from __future__ import annotations
 
-import datetime as dt
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,19 +28,21 @@ from provisioner.loading.headers import (
     find_header,
     header_width,
 )
-from provisioner.loading.sheetxml import CellRange, SheetExtras, read_sheet_extras
-from provisioner.model import EMPTY_CELL, Cell, CellValue, LoadedSheet, LoadReport
+from provisioner.loading.ranges import (
+    RangeSweep,
+    apply_link,
+    fill_merge,
+    mark_formulas,
+)
+from provisioner.loading.sheetxml import SheetExtras, read_sheet_extras
+from provisioner.loading.xlsxcells import to_cell
+from provisioner.model import LoadedSheet, LoadReport
 
 #: Columns read to the right of the header, to find values that have no header.
 #: NOTE: a value further right than this is not seen and not reported.
 RAGGED_SCAN_COLUMNS = 32
 
-SECONDS_PER_DAY = 86_400
-
 _EMPTY_CELL_TYPES = {type(OPENPYXL_EMPTY_CELL)}
-
-# Floats with an integral value below this print without a decimal point.
-_INTEGRAL_TEXT_LIMIT = 1e15
 
 
 def load_xlsx(
@@ -204,7 +205,7 @@ def _raw_rows(
             and set(map(type, cells[width:])) <= _EMPTY_CELL_TYPES
         ):
             cells = cells[:width]
-        yield RawRow(number, None, [_to_cell(cell) for cell in cells])
+        yield RawRow(number, None, [to_cell(cell) for cell in cells])
 
 
 def _no_header_error(path: Path, title: str, header_row: int | None) -> InputFileError:
@@ -248,8 +249,8 @@ def _data_rows(
     worksheet.reset_dimensions()
     first = header_number + 1
     rows = worksheet.iter_rows(min_row=first, max_col=width + RAGGED_SCAN_COLUMNS)
-    merges = _RangeSweep(extras.merges)
-    links = _RangeSweep(extras.hyperlinks)
+    merges = RangeSweep(extras.merges)
+    links = RangeSweep(extras.hyperlinks)
     formulas = extras.formulas_without_value
     for raw in _raw_rows(path, rows, first, width):
         row = raw.cells
@@ -257,11 +258,11 @@ def _data_rows(
             yield raw
             continue
         if formulas:
-            _mark_formulas(row, raw.number, formulas)
-        for link in links.at(raw.number):
-            _apply_link(row, link)
-        for merge in merges.at(raw.number):
-            report.merged_cells_filled += _fill_merge(row, raw.number, merge, merges)
+            mark_formulas(row, raw.number, formulas)
+        for link in links.covering(raw.number):
+            apply_link(row, link)
+        for merge in merges.covering(raw.number):
+            report.merged_cells_filled += fill_merge(row, raw.number, merge, merges)
         yield raw
 
 
@@ -277,125 +278,6 @@ def _guarded(path: Path, rows: Iterator[Any]) -> Iterator[Any]:
         except Exception as exc:  # openpyxl raises many types for damaged parts
             raise _damaged(path, exc) from exc
         yield row
-
-
-class _RangeSweep:
-    """Ranges handed out row by row, for rows visited in increasing order.
-
-    ``top_left`` keeps the cell of each merged range found in its first row.
-    """
-
-    def __init__(self, ranges: list[CellRange]) -> None:
-        self._pending = sorted(ranges, key=lambda cells: cells.min_row, reverse=True)
-        self._active: list[CellRange] = []
-        self.top_left: dict[CellRange, Cell] = {}
-
-    def at(self, row_number: int) -> list[CellRange]:
-        while self._pending and self._pending[-1].min_row <= row_number:
-            self._active.append(self._pending.pop())
-        if self._active:
-            self._active = [r for r in self._active if r.max_row >= row_number]
-        return self._active
-
-
-def _mark_formulas(
-    row: list[Cell], number: int, formulas: dict[tuple[int, int], str]
-) -> None:
-    """Flag the formula cells without a saved value; their text is the formula."""
-    for index, cell in enumerate(row):
-        formula = formulas.get((number, index + 1))
-        if formula is not None and cell.value is None:
-            row[index] = Cell(
-                value=None,
-                text=formula,
-                number_format=cell.number_format,
-                formula_without_value=True,
-            )
-
-
-def _apply_link(row: list[Cell], link: CellRange) -> None:
-    last = min(link.max_col, len(row))
-    for index in range(link.min_col - 1, last):
-        cell = row[index]
-        row[index] = Cell(
-            cell.value,
-            cell.text,
-            cell.number_format,
-            cell.formula_without_value,
-            link.payload,
-        )
-
-
-def _fill_merge(
-    row: list[Cell], number: int, merge: CellRange, sweep: _RangeSweep
-) -> int:
-    """Copy a merged range's top-left cell into this row's part of the range.
-
-    Returns how many cells were filled. A range whose first row is above the rows
-    read (the header or a title) is left alone.
-    """
-    if number == merge.min_row:
-        if merge.min_col > len(row):
-            return 0
-        sweep.top_left[merge] = row[merge.min_col - 1]
-    source = sweep.top_left.get(merge)
-    if source is None or source.is_blank:
-        return 0
-    filled = 0
-    for index in range(merge.min_col - 1, min(merge.max_col, len(row))):
-        if row[index] is not source and row[index].is_blank:
-            row[index] = source
-            filled += 1
-    return filled
-
-
-def _to_cell(cell: Any) -> Cell:
-    """Convert an openpyxl read-only cell, keeping its type and number format."""
-    if cell is OPENPYXL_EMPTY_CELL:
-        return EMPTY_CELL
-    value = cell.value
-    if value is None:
-        return EMPTY_CELL
-    if type(value) is str:
-        return Cell(value, value, cell.number_format)
-    converted = _convert_value(value)
-    return Cell(converted, _display_text(converted), cell.number_format)
-
-
-def _convert_value(value: Any) -> CellValue:
-    # openpyxl reads durations ([h]:mm) as timedelta, which Cell cannot carry.
-    # One under a day becomes the time of day Excel shows, and a longer one text.
-    if isinstance(value, dt.timedelta):
-        seconds = value.total_seconds()
-        if 0 <= seconds < SECONDS_PER_DAY:
-            return (dt.datetime.min + value).time()
-        return str(value)
-    if isinstance(value, str | int | float | bool | dt.datetime | dt.date | dt.time):
-        return value
-    return str(value)
-
-
-def _display_text(value: CellValue) -> str:
-    """Return the text of a value roughly as Excel's General format shows it.
-
-    NOTE: the cell's number format is not applied; a number formatted as
-    ``00000`` shows its leading zeros in Excel but not here.
-    """
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < _INTEGRAL_TEXT_LIMIT:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if value is None:
-        return ""
-    return value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
 
 
 def _damaged(path: Path, exc: Exception) -> InputFileError:
