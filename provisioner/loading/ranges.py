@@ -31,7 +31,7 @@ class RangeSweep:
 def mark_formulas(
     row: list[Cell], number: int, formulas: dict[tuple[int, int], str]
 ) -> None:
-    """Flag the formula cells without a saved value; their text is the formula."""
+    """Flag formula cells without a saved value, with the formula as their text."""
     for index, cell in enumerate(row):
         formula = formulas.get((number, index + 1))
         if formula is not None and cell.value is None:
