@@ -7,15 +7,14 @@ store, so one ``Pacer`` per run admits each actual send (retries and resends aft
 1. a semaphore bounds the requests in flight to ``max_concurrency``;
 2. a shared gate stops every sender while a 429 pause (``pause_for``) or a spent
    store window is running;
-3. a spacing step admits one send per interval, ``60 / requests_per_minute``
-   seconds, with no burst at start.
+3. an ``aiolimiter.AsyncLimiter(1, interval)`` admits one send per interval,
+   ``60 / requests_per_minute`` seconds. Its capacity of one token means no burst,
+   at start or after idle time, where ``AsyncLimiter(rate, 60)`` would let ``rate``
+   sends through at once.
 
-The spacing is done here, not with ``aiolimiter.AsyncLimiter``, for three reasons.
-That limiter reads the event loop's clock, so it cannot run on the injected
-``clock`` and ``sleep`` that tests use. Its rate is fixed when it is built, but the
-adaptive slowdown changes the interval at run time. And ``close`` must end every
-pending wait. The schedule is the one ``AsyncLimiter(1, 60 / rate)`` gives: one
-token per interval, never a burst.
+The limiter reads the event loop's clock (``loop.time()``), while the gate and the
+slowdown's end use the injected ``clock`` and ``sleep``. With the defaults both are
+``time.monotonic``.
 
 Adaptive slowdown: the rate headers of each response (``observe``) show how much of
 the store's window is left. This tool's budget is its share of what remains
@@ -25,7 +24,11 @@ before the window resets, because other integrations used the window too, the
 interval grows to spread the budget over the time to the reset. It falls back to
 the configured rate when a later response shows enough budget, or when that window
 has reset. With less than one request of budget left, every sender waits for the
-reset.
+reset. An ``AsyncLimiter``'s rate is fixed when it is built, because aiolimiter 1.3
+derives it in ``__init__``. So a changed interval gets a new limiter. That limiter is
+charged with what is left of the last send's token, so the next send still waits the
+new interval. A sender that already waits for a token when the interval changes gets
+it at the old interval.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import structlog
+from aiolimiter import AsyncLimiter
 
 from provisioner.errors import TransientApiError
 
@@ -77,7 +81,11 @@ class PacerClosedError(TransientApiError):
 
 @dataclass(slots=True)
 class PacerStats:
-    """Counts of admitted sends, seconds waited, 429 pauses and slowdowns."""
+    """Counts of admitted sends, seconds waited, 429 pauses and slowdowns.
+
+    ``waited_seconds`` adds the waits at the gate, on the ``clock``, to the waits
+    for the limiter's token, on the event loop's clock.
+    """
 
     admitted: int = 0
     waited_seconds: float = 0.0
@@ -194,8 +202,10 @@ class Pacer:
 
     ``requests_per_minute`` is this tool's share of the store limit
     ``store_limit_per_minute``. ``clock`` returns monotonic seconds and ``sleep``
-    waits that many seconds; tests pass fakes for both. Create the pacer, use it and
-    close it inside one running event loop.
+    waits that many seconds. Both time the 429 gate and the slowdown, while the
+    spacing between sends runs on the event loop's clock. Create the pacer, use it
+    and close it inside one running event loop, because an ``AsyncLimiter`` binds to
+    the loop it first runs in.
     """
 
     def __init__(
@@ -227,7 +237,9 @@ class Pacer:
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._admission = asyncio.Lock()
         self._closed = asyncio.Event()
-        self._next_send_at = -math.inf
+        self._limiter = AsyncLimiter(1, self._base_interval)
+        #: When the last send was admitted, on the event loop's clock.
+        self._last_admitted_at = -math.inf
         self._gate_until = -math.inf
         self._slow_interval = 0.0
         self._slow_until = -math.inf
@@ -249,7 +261,7 @@ class Pacer:
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        """Wait for a free slot, the 429 gate and the next send time, then send.
+        """Wait for a free slot, the 429 gate and the limiter's token, then send.
 
         Raise ``PacerClosedError`` when ``close`` was called before the send.
         """
@@ -337,18 +349,54 @@ class Pacer:
         self._closed.set()
 
     async def _admit(self) -> None:
-        # One sender at a time moves through the gate and the spacing, so a pause
-        # that starts during a wait is seen by the next check.
+        # One sender at a time moves through the gate and the limiter, so senders
+        # are admitted in arrival order and a pause that starts during a wait is
+        # seen by the next check.
         async with self._admission:
             while True:
-                self._raise_if_closed()
-                now = self._clock()
-                ready_at = max(self._gate_until, self._next_send_at)
-                if now >= ready_at:
+                await self._pass_gate()
+                await self._take_token()
+                # A pause that started while this sender waited for its token stops
+                # it too. The token it took is spent, so after the pause it takes
+                # another, which comes at once unless the pause was short.
+                if self._clock() >= self._gate_until:
                     break
-                await self.wait(ready_at - now)
-            self._next_send_at = now + self.interval
+            self._last_admitted_at = asyncio.get_running_loop().time()
             self.stats.admitted += 1
+
+    async def _pass_gate(self) -> None:
+        while True:
+            self._raise_if_closed()
+            remaining = self._gate_until - self._clock()
+            if remaining <= 0:
+                return
+            await self.wait(remaining)
+
+    async def _take_token(self) -> None:
+        """Wait for the limiter's token, first rebuilding it if the rate changed."""
+        loop = asyncio.get_running_loop()
+        interval = self.interval
+        if self._limiter.time_period != interval:
+            self._limiter = await self._new_limiter(interval, loop.time())
+        started = loop.time()
+        # No undo: a token taken for a send that is dropped cannot be given back,
+        # so the next sender may wait up to one interval longer than needed.
+        await self._until_closed(self._limiter.acquire())
+        self.stats.waited_seconds += loop.time() - started
+
+    async def _new_limiter(self, interval: float, now: float) -> AsyncLimiter:
+        """Build a limiter for ``interval`` that remembers the last send.
+
+        A fresh limiter is empty and would admit a send at once, even just after
+        the last one. Taking the part of a token that has not drained since the last
+        send makes the next send wait until ``interval`` after it.
+        """
+        limiter = AsyncLimiter(1, interval)
+        undrained = 1.0 - (now - self._last_admitted_at) / interval
+        if undrained > 0:
+            # An empty limiter with capacity 1 grants any amount up to 1 at once.
+            await limiter.acquire(min(1.0, undrained))
+        return limiter
 
     def _raise_if_closed(self) -> None:
         if self._closed.is_set():
