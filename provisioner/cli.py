@@ -185,11 +185,13 @@ class Progress:
 
 def setup(config_path: Path | None, *, log_level: str | None, personal: bool) -> Config:
     config = load_config(config_path)
-    configure_logging(level=log_level or config.log_level)
     if personal:
         from dataclasses import replace
 
         config = replace(config, log_personal_data=True)
+    configure_logging(
+        level=log_level or config.log_level, personal_data=config.log_personal_data
+    )
     return config
 
 
@@ -284,7 +286,11 @@ def run(
 
             config = replace(config, send=replace(config.send, mode=mode))
         job, resumed, correction = pick_job(config, sheet_path)
-        configure_logging(level=log_level or config.log_level, json_file=job.log_path)
+        configure_logging(
+            level=log_level or config.log_level,
+            json_file=job.log_path,
+            personal_data=config.log_personal_data,
+        )
         click.echo(
             f"{'Resuming' if resumed else 'Started'} job {job.job_id} in {job.path}",
             err=True,
@@ -294,6 +300,7 @@ def run(
                 level=log_level or config.log_level,
                 json_file=job.log_path,
                 secrets=[token.reveal()],
+                personal_data=config.log_personal_data,
             )
             result = run_async(
                 lambda: _run_one(
@@ -506,7 +513,11 @@ def nightly(
                     level=level, json_file=job.log_path, secrets=[token.reveal()]
                 )
 
-            configure_logging(level=level, secrets=[token.reveal()])
+            configure_logging(
+                level=level,
+                secrets=[token.reveal()],
+                personal_data=config.log_personal_data,
+            )
 
             async def go() -> NightlyResult:
                 stop = StopToken()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -86,6 +87,7 @@ def configure_logging(
     stream: TextIO = sys.stderr,
     force_json: bool | None = None,
     secrets: Sequence[str] = (),
+    personal_data: bool = False,
 ) -> None:
     """Configure structlog and the root logger, replacing any earlier setup.
 
@@ -94,15 +96,16 @@ def configure_logging(
     console renderer, and None decides by ``stream.isatty()``. ``secrets`` are
     values such as the API token. Each is replaced by ``[secure]`` wherever it
     appears as plain, JSON-escaped or percent-encoded text, and empty strings are
-    ignored. Raises ValueError for an unknown level and OSError when ``json_file``
-    cannot be opened.
+    ignored. Unless ``personal_data`` is true, every email address in a log line
+    is masked with ``mask_email``. Raises ValueError for an unknown level and
+    OSError when ``json_file`` cannot be opened.
     """
     numeric_level = LEVELS.get(level.lower())
     if numeric_level is None:
         raise ValueError(
             f"Invalid log level {level!r}. Use one of {', '.join(LEVELS)}."
         )
-    redactor = SecretRedactor(secrets)
+    redactor = SecretRedactor(secrets, mask_emails=not personal_data)
     if stream is _IMPORT_TIME_STDERR:
         stream = sys.stderr
 
@@ -163,7 +166,8 @@ class SecretRedactor:
     are replaced entirely. ``scrub_text`` does the same for a rendered line.
     """
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str], *, mask_emails: bool = False) -> None:
+        self._mask_emails = mask_emails
         forms: set[str] = set()
         for secret in secrets:
             if secret:
@@ -181,6 +185,8 @@ class SecretRedactor:
         for form in self._forms:
             if form in text:
                 text = text.replace(form, REDACTED)
+        if self._mask_emails and "@" in text:
+            text = _EMAIL_IN_TEXT.sub(lambda match: mask_email(match.group(0)), text)
         return text
 
     def _redact_item(self, key: object, value: Any, depth: int = 0) -> Any:
@@ -239,6 +245,13 @@ class _ScrubbingRenderer:
         if isinstance(rendered, bytes):
             rendered = rendered.decode("utf-8", errors="replace")
         return self._redactor.scrub_text(rendered)
+
+
+# Anything shaped like an address inside free text: masking needs no validation,
+# only a reliable match of what a reader would recognise as an email.
+_EMAIL_IN_TEXT = re.compile(
+    r"[^\s@'\"<>,;:()\[\]{}]+@[^\s@'\"<>,;:()\[\]{}]+\.[^\s@'\"<>,;:()\[\]{}]+"
+)
 
 
 def _encoded_forms(secret: str) -> set[str]:

@@ -426,6 +426,8 @@ async def run_job(
         if on_planned is not None:
             on_planned(len(requests))
         bound.info("dispatch_started", rows=len(sheet.rows), to_send=len(requests))
+        if config.log_personal_data:
+            on_outcome = _with_personal_detail(on_outcome, requests, bound)
         summary = await dispatch(
             requests,
             api=api,
@@ -474,6 +476,28 @@ async def run_job(
         stopped=summary.stopped,
     )
     return result
+
+
+def _with_personal_detail(
+    on_outcome: Callable[[RowOutcome], None] | None,
+    requests: Sequence[UserRequest],
+    bound: Any,
+) -> Callable[[RowOutcome], None]:
+    """Log each outcome with the row's email, for runs started with personal data on."""
+    emails = {request.row_number: request.email for request in requests}
+
+    def report(outcome: RowOutcome) -> None:
+        bound.info(
+            "row_detail",
+            row=outcome.row_number,
+            status=str(outcome.status),
+            email=emails.get(outcome.row_number),
+            message=outcome.message,
+        )
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    return report
 
 
 def deadline_from(

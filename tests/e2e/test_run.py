@@ -194,3 +194,57 @@ def test_output_files_are_owner_only(
     ):
         mode = (job / name).stat().st_mode & 0o777
         assert mode == 0o600, f"{name} has mode {oct(mode)}"
+
+
+def test_logs_name_rows_not_emails(
+    fast_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    rows = user_rows(6)
+    rows[1][0] = "dana.whitfield@acme-industrial.example"  # exists in the seed
+    rows[2][0] = "marco.bellini@globex.example"  # belongs to another Company
+    sheet = write_csv(tmp_path / "buyers.csv", rows)
+    config = write_config(tmp_path / "config.toml", limit_per_minute=FAST_LIMIT)
+    env = cli_env(fast_sandbox, tmp_path / "jobs")
+
+    quiet = run_cli(
+        ["run", str(sheet), "--config", str(config), "--log-level", "debug"],
+        env=env,
+        cwd=tmp_path,
+    )
+
+    job = next((tmp_path / "jobs").iterdir())
+    log_text = (job / "log.jsonl").read_text(encoding="utf-8")
+    assert '"row_outcome"' in log_text
+    for email in [row[0] for row in rows]:
+        assert email not in quiet.stderr
+        assert email not in log_text
+
+
+def test_log_personal_data_flag_keeps_emails(
+    fast_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    rows = user_rows(3)
+    rows[0][0] = "marco.bellini@globex.example"  # belongs to another Company
+    sheet = write_csv(tmp_path / "buyers.csv", rows)
+    config = write_config(tmp_path / "config.toml", limit_per_minute=FAST_LIMIT)
+    env = cli_env(fast_sandbox, tmp_path / "jobs")
+
+    done = run_cli(
+        [
+            "run",
+            str(sheet),
+            "--config",
+            str(config),
+            "--log-personal-data",
+            "--log-level",
+            "debug",
+        ],
+        env=env,
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == ExitCode.ROWS_NEED_ATTENTION, done.stderr[-2000:]
+    job = next((tmp_path / "jobs").iterdir())
+    log_text = (job / "log.jsonl").read_text(encoding="utf-8")
+    assert '"email": "marco.bellini@globex.example"' in log_text
+    assert rows[1][0] in done.stderr
