@@ -215,3 +215,30 @@ def test_overlapping_runs_second_exits_locked(tmp_path: Path) -> None:
         assert second.returncode == ExitCode.LOCKED
         assert "already being processed" in second.stderr
         assert no_duplicates(sandbox)
+
+
+def test_status_lists_jobs_and_rows_needing_attention(
+    workplace: tuple[Path, dict[str, str]], sandbox: RunningSandbox
+) -> None:
+    place, env = workplace
+    inbox = place / "jobs" / "inbox"
+    rows = user_rows(4, prefix="st")
+    rows[2][0] = "st0002-no-at"
+    write_csv(inbox / "status-check.csv", rows)
+    nightly(place, env)
+    (job,) = job_folders(place)
+    config = ["--config", str(place / "config.toml")]
+
+    listing = run_cli(["status", *config], env=env, cwd=place)
+    detail = run_cli(["status", job.name, *config], env=env, cwd=place)
+    unknown = run_cli(["status", "no-such-job", *config], env=env, cwd=place)
+
+    assert listing.returncode == 0, listing.stderr
+    assert job.name in listing.stdout
+    assert "3 created" in listing.stdout
+    assert "1 invalid" in listing.stdout
+    assert detail.returncode == 0, detail.stderr
+    assert "row 4: invalid:" in detail.stdout
+    assert "row 2:" not in detail.stdout
+    assert unknown.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "provisioner status" in unknown.stderr
