@@ -183,6 +183,11 @@ class Progress:
             self._bar = None
 
 
+def terminal_level(log_level: str | None) -> str | None:
+    """Keep a terminal to warnings under the progress bar unless a level was asked."""
+    return "warning" if log_level is None and sys.stderr.isatty() else None
+
+
 def setup(config_path: Path | None, *, log_level: str | None, personal: bool) -> Config:
     config = load_config(config_path)
     if personal:
@@ -301,6 +306,7 @@ def run(
                 json_file=job.log_path,
                 secrets=[token.reveal()],
                 personal_data=config.log_personal_data,
+                stream_level=terminal_level(log_level),
             )
             result = run_async(
                 lambda: _run_one(
@@ -508,9 +514,16 @@ def nightly(
         ):
             level = log_level or config.log_level
 
+            progress = Progress()
+
             def on_job(job: Job) -> None:
+                progress.close()
                 configure_logging(
-                    level=level, json_file=job.log_path, secrets=[token.reveal()]
+                    level=level,
+                    json_file=job.log_path,
+                    secrets=[token.reveal()],
+                    personal_data=config.log_personal_data,
+                    stream_level=terminal_level(log_level),
                 )
 
             configure_logging(
@@ -532,8 +545,16 @@ def nightly(
                         signal_stop(stop),
                         B2BClient.from_config(target, token) as api,
                     ):
-                        return await run_nightly(api, target, stop=stop, on_job=on_job)
+                        return await run_nightly(
+                            api,
+                            target,
+                            stop=stop,
+                            on_job=on_job,
+                            on_outcome=progress.advance,
+                            on_planned=progress.start,
+                        )
                 finally:
+                    progress.close()
                     if timer is not None:
                         timer.cancel()
 

@@ -88,6 +88,7 @@ def configure_logging(
     force_json: bool | None = None,
     secrets: Sequence[str] = (),
     personal_data: bool = False,
+    stream_level: str | None = None,
 ) -> None:
     """Configure structlog and the root logger, replacing any earlier setup.
 
@@ -97,7 +98,9 @@ def configure_logging(
     values such as the API token. Each is replaced by ``[secure]`` wherever it
     appears as plain, JSON-escaped or percent-encoded text, and empty strings are
     ignored. Unless ``personal_data`` is true, every email address in a log line
-    is masked with ``mask_email``. Raises ValueError for an unknown level and
+    is masked with ``mask_email``. ``stream_level`` raises the level of ``stream``
+    alone, so a terminal shows warnings under a progress bar while ``json_file``
+    keeps every event. Raises ValueError for an unknown level and
     OSError when ``json_file`` cannot be opened.
     """
     numeric_level = LEVELS.get(level.lower())
@@ -112,6 +115,8 @@ def configure_logging(
     use_json = _is_json_stream(stream) if force_json is None else force_json
     handlers: list[logging.Handler] = []
     stream_handler = logging.StreamHandler(stream)
+    if stream_level is not None:
+        stream_handler.setLevel(max(numeric_level, LEVELS[stream_level.lower()]))
     stream_handler.setFormatter(
         _json_formatter(redactor) if use_json else _console_formatter(redactor, stream)
     )

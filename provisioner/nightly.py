@@ -106,6 +106,7 @@ async def run_nightly(
     stop: StopToken,
     on_job: Callable[[Job], None] | None = None,
     on_outcome: Callable[[RowOutcome], None] | None = None,
+    on_planned: Callable[[int], None] | None = None,
 ) -> NightlyResult:
     jobs_dir = config.jobs.jobs_dir
     make_private_dir(config.jobs.inbox)
@@ -149,6 +150,7 @@ async def run_nightly(
                 stop=stop,
                 correction=correction,
                 on_outcome=on_outcome,
+                on_planned=on_planned,
             )
         except StopBeforeSending as exc:
             if correction is None and job.meta.get("state") == "new":
@@ -172,7 +174,13 @@ async def run_nightly(
         log.info("retrying_job", job=job.job_id)
         try:
             run = await run_job(
-                api, job, config, options, stop=stop, on_outcome=on_outcome
+                api,
+                job,
+                config,
+                options,
+                stop=stop,
+                on_outcome=on_outcome,
+                on_planned=on_planned,
             )
         except StopBeforeSending as exc:
             log.warning("job_unreadable", job=job.job_id, error=str(exc))
