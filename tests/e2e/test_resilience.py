@@ -203,3 +203,25 @@ def test_second_client_using_half_the_budget(tmp_path: Path) -> None:
         assert done.returncode == ExitCode.OK, done.stderr[-3000:]
         job = next((tmp_path / "jobs").iterdir())
         assert_all_created_once(sandbox, job / "results.xlsx", 200)
+
+
+@pytest.mark.slow
+def test_second_run_of_same_job_exits_locked(
+    paced_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    sheet = write_csv(tmp_path / "buyers.csv", user_rows(ROWS))
+    config = write_config(tmp_path / "config.toml", limit_per_minute=LIMIT)
+    env = cli_env(paced_sandbox, tmp_path / "jobs")
+    args = ["run", str(sheet), "--config", str(config)]
+
+    first = start_cli(args, env=env, cwd=tmp_path)
+    wait_for_created(paced_sandbox, 20)
+    second = run_cli(args, env=env, cwd=tmp_path)
+    first.send_signal(signal.SIGTERM)
+    first.communicate(timeout=60)
+
+    assert second.returncode == ExitCode.LOCKED, second.stderr[-2000:]
+    assert "being processed" in second.stderr
+    assert "Traceback" not in second.stderr
+    counts = paced_sandbox.created_counts()
+    assert all(count == 1 for count in counts.values())
