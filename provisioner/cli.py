@@ -184,7 +184,7 @@ class Progress:
 
 
 def terminal_level(log_level: str | None) -> str | None:
-    """Keep a terminal to warnings under the progress bar unless a level was asked."""
+    """Show only warnings on a terminal, under the progress bar, unless --log-level is given."""
     return "warning" if log_level is None and sys.stderr.isatty() else None
 
 
@@ -668,7 +668,7 @@ def status(job_id: str | None, config_path: Path | None) -> None:
 @click.option(
     "--max-concurrent",
     type=click.IntRange(min=1),
-    help="Answer 429 above this many requests in progress.",
+    help="Respond 429 above this many requests in progress.",
 )
 @click.option(
     "--bulk-failure-mode",
