@@ -184,7 +184,7 @@ class Progress:
 
 
 def terminal_level(log_level: str | None) -> str | None:
-    """Show only warnings on a terminal, under the progress bar, unless --log-level is given."""
+    """Return the terminal's log level: warnings only, unless --log-level is given."""
     return "warning" if log_level is None and sys.stderr.isatty() else None
 
 
