@@ -13,6 +13,7 @@ from provisioner.model import RowIssue, SourceRow, Status
 from provisioner.report import ReportRow
 from provisioner.stats import (
     CodeCount,
+    Severity,
     issue_frame,
     problems_text,
     summarize_problems,
@@ -24,7 +25,7 @@ def issue(
     code: str,
     cell: str | None,
     *,
-    severity: str = "error",
+    severity: Severity = "error",
     message: str = "The value is wrong.",
 ) -> RowIssue:
     return RowIssue(
@@ -32,7 +33,7 @@ def issue(
         message=message,
         fix="Correct it.",
         cell=cell,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
     )
 
 
