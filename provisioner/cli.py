@@ -570,7 +570,9 @@ def nightly(
 @CONFIG_OPTION
 def status(job_id: str | None, config_path: Path | None) -> None:
     """List the jobs with their counts, or the rows of JOB that need attention."""
-    from provisioner.model import ATTENTION_STATUSES, RETRY_STATUSES
+    from provisioner.model import ATTENTION_STATUSES, RETRY_STATUSES, SourceRow
+    from provisioner.report import ReportRow
+    from provisioner.stats import problems_text
 
     with error_exits():
         config = load_config(config_path)
@@ -602,6 +604,21 @@ def status(job_id: str | None, config_path: Path | None) -> None:
         with Journal.open(picked.journal_path) as journal:
             outcomes = journal.outcomes()
         wanted = ATTENTION_STATUSES | RETRY_STATUSES
+        summary_rows = [
+            ReportRow(
+                number,
+                outcome.status,
+                outcome.user_id,
+                outcome.bc_id,
+                outcome.message,
+                (),
+                SourceRow(row_number=number, cells=()),
+                code=outcome.code,
+            )
+            for number, outcome in sorted(outcomes.items())
+        ]
+        for line in problems_text(summary_rows):
+            click.echo(line)
         shown = 0
         for number in sorted(outcomes):
             outcome = outcomes[number]

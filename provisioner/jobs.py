@@ -7,7 +7,7 @@ Layout::
       nightly.lock               held while a nightly run works
       2026-12-04-new-buyers/     one job: <date received>-<file name>
         job.json                 what was received, when, its SHA-256, its state
-        input.xlsx               the sheet exactly as received
+        input/new-buyers.xlsx    the sheet exactly as received, under its own name
         journal.sqlite           every row's status; written before and after sends
         results.xlsx, results.csv
         log.jsonl                the JSON log of every run of this job
@@ -39,6 +39,7 @@ JOURNAL_FILE = "journal.sqlite"
 LOG_FILE = "log.jsonl"
 RESULTS_STEM = "results"
 CORRECTIONS_DIR = "corrections"
+INPUT_DIR = "input"
 _HASH_CHUNK_BYTES = 1 << 20
 
 
@@ -89,6 +90,12 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(_HASH_CHUNK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def safe_file_name(name: str) -> str:
+    """Return ``name`` without path separators or control characters."""
+    cleaned = "".join(ch for ch in name if ch.isprintable() and ch not in "/\\")
+    return cleaned.strip(". ") or "sheet"
 
 
 def slugify(name: str) -> str:
@@ -166,12 +173,10 @@ def create_job(
         except FileExistsError:
             folder = jobs_dir / f"{base}-{counter}"
             counter += 1
-    suffix = (
-        source.suffix.lower()
-        if re.fullmatch(r"\.[a-z0-9]{1,5}", source.suffix.lower())
-        else ""
-    )
-    input_name = f"input{suffix}"
+    # The sheet keeps its own name inside input/, because a CSV's name is the sheet
+    # name that error messages cite (``new-buyers!A7``), as Excel shows it.
+    input_name = f"{INPUT_DIR}/{safe_file_name(source.name)}"
+    (folder / INPUT_DIR).mkdir(mode=0o700)
     if move:
         shutil.move(str(source), folder / input_name)
     else:
@@ -220,14 +225,17 @@ def store_correction(job: Job, source: Path, *, move: bool) -> Path:
     make_private_dir(folder)
     sha256 = file_sha256(source)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = folder / f"{stamp}-{sha256[:12]}{source.suffix.lower()}"
+    arrival = folder / f"{stamp}-{sha256[:12]}"
+    arrival.mkdir(mode=0o700)
+    target = arrival / safe_file_name(source.name)
     if move:
         shutil.move(str(source), target)
     else:
         shutil.copyfile(source, target)
     os.chmod(target, 0o600)
     seen = list(job.meta.get("corrections", []))
-    seen.append({"file": target.name, "source_name": source.name, "sha256": sha256})
+    relative = str(target.relative_to(folder))
+    seen.append({"file": relative, "source_name": source.name, "sha256": sha256})
     job.update(corrections=seen)
     return target
 

@@ -216,6 +216,7 @@ def _report_rows(
                 error,
                 issues,
                 result.row,
+                code=outcome.code,
             )
         )
     return rows

@@ -248,3 +248,20 @@ def test_log_personal_data_flag_keeps_emails(
     log_text = (job / "log.jsonl").read_text(encoding="utf-8")
     assert '"email": "marco.bellini@globex.example"' in log_text
     assert rows[1][0] in done.stderr
+
+
+def test_csv_errors_cite_the_sheet_by_file_name(
+    fast_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    rows = user_rows(3)
+    rows[1][0] = "broken@"
+    sheet = write_csv(tmp_path / "march-buyers.csv", rows)
+    config = write_config(tmp_path / "config.toml", limit_per_minute=FAST_LIMIT)
+    env = cli_env(fast_sandbox, tmp_path / "jobs")
+
+    run_cli(["run", str(sheet), "--config", str(config)], env=env, cwd=tmp_path)
+
+    job = next((tmp_path / "jobs").iterdir())
+    by_row = {row["row"]: row for row in read_results(job / "results.xlsx")}
+    # Excel quotes a sheet name with a dash in a reference.
+    assert str(by_row[3]["error"]).startswith("'march-buyers'!A3")
