@@ -12,8 +12,11 @@ every user from being created twice:
 3. Rows are marked ``in_flight`` in the journal, on disk, before each send.
 4. After an unanswered create, the rows are looked up by email before any resend.
    A look-up that fails leaves them ``in_flight`` for the next run.
-5. A bulk answer is mapped to rows by looking the users up, unless the
+5. A bulk response is mapped to rows by listing the Company's users, unless the
    configuration says the API keeps input order (``bulk_result_order="input"``).
+   Its rows stay ``in_flight``, with the response stored, until one listing has
+   matched many responses of the Company: when 250 rows wait, when the Company
+   has no batch left to send, and at the end of dispatch or on a stop.
 6. A rejected bulk batch is resolved by looking up its users, because some may
    have been created; the rest are sent one at a time to get a message each.
 
@@ -43,7 +46,12 @@ from provisioner.errors import (
     RejectedError,
     TransientApiError,
 )
-from provisioner.existing import ExistingMatch, find_existing
+from provisioner.existing import (
+    LIST_PAGE_SIZE,
+    CompanyListing,
+    ExistingMatch,
+    find_existing,
+)
 from provisioner.journal import IN_FLIGHT, Journal
 from provisioner.model import RowOutcome, Status, UserRequest
 from provisioner.rejections import (
@@ -65,6 +73,10 @@ NOT_SENT = "NOT_SENT"
 LOOKUP_FAILED = "LOOKUP_FAILED"
 
 _RETRYABLE = frozenset({str(Status.PENDING), str(Status.FAILED)})
+
+#: Rows of one Company whose bulk responses wait before a worker reads a page of
+#: the Company's new users: one full listing page.
+VERIFY_ROWS = LIST_PAGE_SIZE
 
 
 @dataclass
@@ -165,9 +177,9 @@ def plan_batches(
     In single mode every row is its own unit. In bulk mode rows are grouped by
     Company in order of first appearance and cut into batches of ``bulk_size``,
     keeping input order within each. With ``bulk_result_order="verify"`` a batch
-    contains one Company, because its users are then matched to rows with one
-    listing of that Company. With ``"input"`` the short batches left over are
-    merged, since nothing has to be looked up afterwards.
+    contains one Company, because its users are then matched to rows by listing
+    that Company. With ``"input"`` the short batches left over are merged,
+    since nothing has to be looked up afterwards.
     """
     if send.mode == "single" or send.bulk_size <= 1:
         return [[request] for request in requests]
@@ -224,6 +236,9 @@ class _Dispatch:
         # Rows that the pre-flight found no user for.
         self.checked_absent: set[int] = set()
         self.company_names: dict[int, str | None] = {}
+        # Users per Company before sending, when the pre-flight listed the store.
+        self.company_sizes: dict[int, int] = {}
+        self.unverified: dict[int, _Unverified] = {}
 
     async def run(self, requests: Sequence[UserRequest]) -> None:
         log.info("dispatch_started", rows=len(requests), mode=self.send.mode)
@@ -251,6 +266,9 @@ class _Dispatch:
         matches = await self.look_up(requests, strategy="auto")
         if matches is None:
             return
+        responses = self.journal.bulk_responses(
+            [request.row_number for request in requests]
+        )
         outcomes: list[RowOutcome] = []
         for request in requests:
             match = matches.get(request.row_number)
@@ -258,8 +276,16 @@ class _Dispatch:
                 outcomes.append(
                     _outcome(request, Status.PENDING, message=_NOT_FOUND_AFTER_CRASH)
                 )
-            else:
-                outcomes.append(self.settle(request, match, created_here=True))
+                continue
+            outcome = self.settle(request, match, created_here=True)
+            if outcome.bc_id is None:
+                # A listing may leave out the customer id; a stored bulk response
+                # that returned this user id gives it.
+                returned = responses.get(request.row_number, [])
+                outcome.bc_id = next(
+                    (i.bc_id for i in returned if i.user_id == outcome.user_id), None
+                )
+            outcomes.append(outcome)
         self.finish(outcomes)
 
     # Step 2: choose the rows to send, and guard against two rows with one email.
@@ -296,7 +322,10 @@ class _Dispatch:
             return []
         try:
             matches = await find_existing(
-                requests, self.api, max_concurrency=self.max_concurrency
+                requests,
+                self.api,
+                max_concurrency=self.max_concurrency,
+                company_sizes=self.company_sizes,
             )
         except AuthError as error:
             self.auth_failed(error)
@@ -324,14 +353,21 @@ class _Dispatch:
 
     async def send_all(self, batches: list[list[UserRequest]]) -> None:
         queue = deque(batches)
+        verifying = self.send.bulk_result_order != "input"
+        if verifying:
+            for batch in batches:
+                if len(batch) > 1:
+                    self.unverified_for(batch[0].company_id).batches_left += 1
 
         async def work() -> None:
             while queue and not self.stop.requested:
                 batch = queue.popleft()
                 if len(batch) == 1:
                     await self.send_single(batch[0], attempts=0)
-                else:
-                    await self.send_batch(batch)
+                    continue
+                await self.send_batch(batch)
+                if verifying:
+                    await self.batch_finished(batch[0].company_id)
 
         workers = [
             asyncio.create_task(work())
@@ -348,6 +384,7 @@ class _Dispatch:
             log.info(
                 "dispatch_stopped", reason=self.stop.reason, batches_left=len(queue)
             )
+        await self.verify_remaining()
 
     async def send_single(self, request: UserRequest, *, attempts: int) -> None:
         while True:
@@ -381,8 +418,7 @@ class _Dispatch:
             self.finish([_created(request, ids)])
             return
 
-    async def send_batch(self, batch: list[UserRequest]) -> None:
-        attempts = 0
+    async def send_batch(self, batch: list[UserRequest], *, attempts: int = 0) -> None:
         remaining = batch
         while remaining:
             if len(remaining) == 1:
@@ -395,6 +431,8 @@ class _Dispatch:
                 return
             attempts += 1
             self.journal.mark_in_flight(remaining, kind="bulk")
+            if self.send.bulk_result_order != "input":
+                self.unverified_for(remaining[0].company_id).sent += len(remaining)
             try:
                 ids = await self.api.create_users_bulk([r.body for r in remaining])
             except AuthError as error:
@@ -414,7 +452,7 @@ class _Dispatch:
                 log.warning("outcome_unknown", rows=rows, error=str(error))
                 unresolved = remaining
             else:
-                unresolved = await self.map_bulk_response(remaining, ids)
+                unresolved = await self.map_bulk_response(remaining, ids, attempts)
             if not unresolved:
                 return
             remaining = await self.resolve_unknown(unresolved, attempts)
@@ -455,21 +493,25 @@ class _Dispatch:
     # Bulk responses.
 
     async def map_bulk_response(
-        self, batch: list[UserRequest], ids: list[CreatedIds]
+        self, batch: list[UserRequest], ids: list[CreatedIds], attempts: int
     ) -> list[UserRequest]:
         """Record the rows of a successful bulk create; return rows still unknown.
 
         The response lists ``{userId, bcId}`` without emails, in an order the API
-        does not promise, so by default the new users are looked up to learn
-        which id belongs to which row. A response with a different number of
-        users than the batch cannot be trusted, so the whole batch is unknown.
+        does not promise. Unless the configuration trusts the input order, the
+        response waits to be matched together with other responses of its Company
+        (``defer_bulk_response``). A response with another number of users than
+        the batch, or with an id twice, cannot be trusted, so the whole batch is
+        unknown.
         """
-        if len(ids) != len(batch):
+        returned = {item.user_id for item in ids}
+        if len(ids) != len(batch) or len(returned) != len(batch):
             log.warning(
                 "bulk_response_mismatch",
                 rows=[request.row_number for request in batch],
                 sent=len(batch),
                 returned=len(ids),
+                distinct=len(returned),
             )
             return batch
         if self.send.bulk_result_order == "input":
@@ -480,87 +522,202 @@ class _Dispatch:
                 ]
             )
             return []
-        await self.verify_bulk_response(batch, ids)
+        await self.defer_bulk_response(batch, ids, attempts)
         return []
 
-    async def verify_bulk_response(
-        self, batch: list[UserRequest], ids: list[CreatedIds]
+    async def defer_bulk_response(
+        self, batch: list[UserRequest], ids: list[CreatedIds], attempts: int
     ) -> None:
-        by_user_id = {item.user_id: item for item in ids}
-        listed = await self.list_new_users(batch, set(by_user_id))
-        outcomes: list[RowOutcome] = []
-        unmatched: list[UserRequest] = []
-        for request in batch:
-            user = listed.get(request.email_key)
-            if user is not None and user.company_id == request.company_id:
-                bc_id = by_user_id[user.user_id].bc_id
-                outcomes.append(_created(request, CreatedIds(user.user_id, bc_id)))
-            else:
-                unmatched.append(request)
-        self.finish(outcomes)
-        if not unmatched:
-            return
+        """Keep a bulk response until a listing of its Company shows whose id is whose.
 
-        matches = await self.look_up(unmatched, strategy="email")
-        if matches is None:
-            return
-        late: list[RowOutcome] = []
-        for request in unmatched:
-            match = matches.get(request.row_number)
-            if match is None:
-                # The API reported the batch created, but this user cannot be
-                # found; the row stays in flight and the next run looks again.
-                log.warning("bulk_user_not_found", row=request.row_number)
-                continue
-            outcome = self.settle(request, match, created_here=True)
-            returned = by_user_id.get(match.user.user_id)
-            if outcome.status == Status.CREATED and returned is not None:
-                outcome.bc_id = returned.bc_id
-            late.append(outcome)
-        self.finish(late)
-
-    async def list_new_users(
-        self, batch: list[UserRequest], new_ids: set[int]
-    ) -> dict[str, _Listed]:
-        """List the batch's Companies to map new user ids to emails.
-
-        Only users whose id the bulk response returned are kept. A Company is listed
-        page by page while its users are not all found, unless that would take
-        more requests than looking its rows up one by one. Failures return what
-        was found so far; the caller looks up the rest by email.
+        The rows stay ``in_flight`` in the journal, with the response, so a run
+        killed before the match leaves them to be reconciled by email. Ids that
+        a page read earlier lists are matched at once. Once ``VERIFY_ROWS`` rows
+        of the Company wait, and as many were reported created since the last
+        page was read, the worker reads one page of the Company's new users. The
+        rest waits for ``verify_company``.
         """
-        found: dict[str, _Listed] = {}
-        company_rows = Counter(request.company_id for request in batch)
-        for company_id, rows in company_rows.items():
-            offset = 0
-            while True:
-                try:
-                    page = await self.api.list_users(
-                        company_id=company_id, offset=offset, limit=_PAGE_SIZE
-                    )
-                except AuthError as error:
-                    self.auth_failed(error)
-                    return found
-                except TransientApiError as error:
-                    log.warning(
-                        "bulk_listing_failed", company_id=company_id, error=str(error)
-                    )
-                    break
-                for user in page.items:
-                    if user.user_id in new_ids:
-                        found[user.email.casefold()] = _Listed(
-                            user.user_id, user.company_id
-                        )
-                matched = sum(
-                    1
-                    for request in batch
-                    if request.company_id == company_id and request.email_key in found
+        self.journal.record_bulk_response(
+            [request.row_number for request in batch], ids
+        )
+        state = self.unverified_for(batch[0].company_id)
+        state.listing.add_created(len(batch))
+        state.created_since_read += len(batch)
+        state.responses.append(
+            _BulkResponse(
+                rows=list(batch),
+                ids={item.user_id: item for item in ids},
+                emails=frozenset(request.email_key for request in batch),
+                attempts=attempts,
+            )
+        )
+        await self.match_listed(state)
+        if (
+            state.waiting >= VERIFY_ROWS
+            and state.created_since_read >= VERIFY_ROWS
+            and not state.lock.locked()
+        ):
+            async with state.lock:
+                await self.read_new_users(state)
+
+    def unverified_for(self, company_id: int) -> _Unverified:
+        state = self.unverified.get(company_id)
+        if state is None:
+            known_size = self.company_sizes.get(company_id)
+            state = _Unverified(CompanyListing(company_id, known_size=known_size))
+            self.unverified[company_id] = state
+        return state
+
+    async def read_new_users(self, state: _Unverified) -> None:
+        """Read one page of the Company's new users while other workers send on."""
+        listing = state.listing
+        if listing.next_offset is None:
+            # The first page shows the Company's size, and so where new users start.
+            if not await self.read_listing(state, unread=False):
+                return
+            if not state.waiting or not listing.pages_ahead:
+                return
+        await self.read_listing(state, unread=False)
+
+    async def batch_finished(self, company_id: int) -> None:
+        """Match the Company's responses once none of its batches is left to send."""
+        state = self.unverified_for(company_id)
+        state.batches_left -= 1
+        if state.batches_left == 0 and state.responses:
+            await self.verify_company(state)
+
+    async def verify_remaining(self) -> None:
+        """Match every response still waiting, at the end of dispatch or on a stop."""
+        for state in self.unverified.values():
+            if state.responses:
+                await self.verify_company(state)
+
+    async def verify_company(self, state: _Unverified) -> None:
+        """Match every waiting response of the Company, reading what it takes.
+
+        Pages are read from where the last one stopped to the end of the
+        listing, then pages skipped before, as long as that costs no more
+        requests than one look-up per row still unmatched. Those rows are then
+        looked up by email. After an ``AuthError`` nothing more is read, and the
+        rows stay ``in_flight`` for the next run.
+        """
+        async with state.lock:
+            while state.responses and self.stop.reason != STOP_AUTH:
+                pages_before = state.listing.pages_read
+                await self.read_remaining_pages(state)
+                if state.responses and self.stop.reason != STOP_AUTH:
+                    await self.look_up_unmatched(state)
+                log.info(
+                    "bulk_responses_verified",
+                    company_id=state.listing.company_id,
+                    pages=state.listing.pages_read - pages_before,
+                    rows_waiting=state.waiting,
                 )
-                offset += _PAGE_SIZE
-                pages_left = -(-(page.total_count - offset) // _PAGE_SIZE)
-                if matched == rows or pages_left <= 0 or pages_left > rows - matched:
-                    break
-        return found
+
+    async def read_remaining_pages(self, state: _Unverified) -> None:
+        listing = state.listing
+        while state.waiting and _worth_reading(listing.pages_ahead, state.waiting):
+            if not await self.read_listing(state, unread=False):
+                return
+        while (
+            state.waiting and listing.unread and listing.unread_pages <= state.waiting
+        ):
+            if not await self.read_listing(state, unread=True):
+                return
+
+    async def read_listing(self, state: _Unverified, *, unread: bool) -> bool:
+        """Read one page and match what it shows; return False when the read failed."""
+        listing = state.listing
+        try:
+            if unread:
+                await listing.read_unread(self.api)
+            else:
+                await listing.read_next(self.api, recent=state.sent)
+                state.created_since_read = 0
+        except AuthError as error:
+            self.auth_failed(error)
+            return False
+        except TransientApiError as error:
+            log.warning(
+                "bulk_listing_failed", company_id=listing.company_id, error=str(error)
+            )
+            return False
+        await self.match_listed(state)
+        return True
+
+    async def match_listed(self, state: _Unverified) -> None:
+        """Record the rows whose new user a page read so far shows.
+
+        A response that a page contradicts, with an id listed under an email
+        outside the batch or a row's email listed under an id not returned,
+        is resolved as an unanswered create.
+        """
+        listing = state.listing
+        outcomes: list[RowOutcome] = []
+        disputed: list[_BulkResponse] = []
+        for response in list(state.responses):
+            if _contradicts(response, listing):
+                state.responses.remove(response)
+                disputed.append(response)
+                continue
+            waiting: list[UserRequest] = []
+            for request in response.rows:
+                user = listing.by_email.get(request.email_key)
+                if user is None:
+                    waiting.append(request)
+                else:
+                    outcomes.append(_created(request, response.ids[user.user_id]))
+            response.rows = waiting
+            if not waiting:
+                state.responses.remove(response)
+        self.finish(outcomes)
+        for response in disputed:
+            await self.resolve_disputed(response)
+
+    async def look_up_unmatched(self, state: _Unverified) -> None:
+        """Look up by email the rows of waiting responses that no page showed."""
+        responses = list(state.responses)
+        state.responses.clear()
+        requests = [request for response in responses for request in response.rows]
+        matches = await self.look_up(requests, strategy="email")
+        if matches is None:
+            # The rows stay in flight, and the next run looks them up again.
+            return
+        outcomes: list[RowOutcome] = []
+        disputed: list[_BulkResponse] = []
+        for response in responses:
+            found = {
+                request.row_number: matches[request.row_number]
+                for request in response.rows
+                if request.row_number in matches
+            }
+            if any(
+                not match.same_company or match.user.user_id not in response.ids
+                for match in found.values()
+            ):
+                disputed.append(response)
+                continue
+            for request in response.rows:
+                match = found.get(request.row_number)
+                if match is None:
+                    # The API reported the batch created, but this user cannot be
+                    # found; the row stays in flight and the next run looks again.
+                    log.warning("bulk_user_not_found", row=request.row_number)
+                    continue
+                outcomes.append(_created(request, response.ids[match.user.user_id]))
+        self.finish(outcomes)
+        for response in disputed:
+            await self.resolve_disputed(response)
+
+    async def resolve_disputed(self, response: _BulkResponse) -> None:
+        """Resolve a bulk response the store contradicts like an unanswered create."""
+        log.warning(
+            "bulk_response_disputed",
+            rows=[request.row_number for request in response.rows],
+        )
+        remaining = await self.resolve_unknown(response.rows, response.attempts)
+        if remaining:
+            await self.send_batch(remaining, attempts=response.attempts)
 
     async def resolve_batch_rejection(
         self, batch: list[UserRequest], error: RejectedError
@@ -724,18 +881,72 @@ class _Dispatch:
                 self.on_outcome(outcome)
 
 
-_PAGE_SIZE = 250
-
 _NOT_FOUND_AFTER_CRASH = (
     "An earlier run sent this row but stopped before the answer; no user with this "
     "email exists, so the row is sent again."
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Listed:
-    user_id: int
-    company_id: int
+@dataclass(slots=True)
+class _BulkResponse:
+    """A bulk response in ``verify`` mode whose ids are not all matched to rows.
+
+    ``rows`` are the batch's rows still unmatched, ``ids`` the returned ids by
+    user id, ``emails`` the email keys of the whole batch, and ``attempts`` the
+    sends of the batch so far.
+    """
+
+    rows: list[UserRequest]
+    ids: dict[int, CreatedIds]
+    emails: frozenset[str]
+    attempts: int
+
+
+@dataclass(slots=True)
+class _Unverified:
+    """The bulk responses of one Company waiting to be matched, and its listing.
+
+    ``batches_left`` counts the Company's batches queued or being sent, ``sent``
+    the rows sent to it in bulk, and ``created_since_read`` the rows reported
+    created since a page of new users was last read. The lock lets one worker at
+    a time read the Company's listing.
+    """
+
+    listing: CompanyListing
+    responses: list[_BulkResponse] = field(default_factory=list)
+    batches_left: int = 0
+    sent: int = 0
+    created_since_read: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(response.rows) for response in self.responses)
+
+
+def _contradicts(response: _BulkResponse, listing: CompanyListing) -> bool:
+    """Tell whether listed users disagree with the ids a bulk response returned."""
+    for user_id in response.ids:
+        user = listing.users.get(user_id)
+        if user is not None and user.email.casefold() not in response.emails:
+            return True
+    for request in response.rows:
+        user = listing.by_email.get(request.email_key)
+        if user is None:
+            continue
+        if user.user_id not in response.ids or user.company_id != request.company_id:
+            return True
+    return False
+
+
+def _worth_reading(pages_ahead: int | None, rows_waiting: int) -> bool:
+    """Tell whether reading on costs no more than one look-up per waiting row.
+
+    Before the first read the size is unknown, and one page shows it.
+    """
+    if pages_ahead is None:
+        return True
+    return 0 < pages_ahead <= rows_waiting
 
 
 def _outcome(

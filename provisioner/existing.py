@@ -13,17 +13,22 @@ then produces; ``plan`` relies on that. Listing only the Companies named in the
 sheet would often cost less, but it cannot see an email taken in another Company,
 so it is not used. The first listing page is fetched to learn the store's user
 count, so the per-email way costs at most one request more than N.
+
+``CompanyListing`` reads one Company's users page by page and keeps them, so that
+dispatch can learn which new user id belongs to which email with one page per 250
+users created.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar, cast
 
-from provisioner.api.types import B2BApi, UserRecord
+from provisioner.api.types import B2BApi, Page, UserRecord
 from provisioner.model import UserRequest
 
 LIST_PAGE_SIZE = 250
@@ -46,6 +51,7 @@ async def find_existing(
     *,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     strategy: Literal["auto", "email"] = "auto",
+    company_sizes: dict[int, int] | None = None,
 ) -> dict[int, ExistingMatch]:
     """Look up every request's email; return the matches by row number.
 
@@ -56,6 +62,10 @@ async def find_existing(
     runs, so dispatch uses per-email look-ups while its own creates are under way.
     API errors (``AuthError``, ``TransientApiError``) propagate, because a
     partial result would be taken for "does not exist".
+
+    When the whole store is listed and ``company_sizes`` is given, it gets the
+    number of users of each Company the requests name, zero included. Otherwise
+    it is left as it is.
     """
     if not requests:
         return {}
@@ -77,6 +87,10 @@ async def find_existing(
     calls = [_page_loader(api, offset) for offset in offsets]
     for page in await _run_limited(calls, max_concurrency):
         users.extend(page)
+    if company_sizes is not None:
+        sizes = Counter(user.company_id for user in users)
+        for request in requests:
+            company_sizes[request.company_id] = sizes[request.company_id]
     return match_users(requests, users)
 
 
@@ -93,6 +107,98 @@ def match_users(
                 user=user, same_company=user.company_id == request.company_id
             )
     return matches
+
+
+class CompanyListing:
+    """One Company's users as read so far with ``GET /users?companyId=``.
+
+    The API does not document the listing's order. The sandbox sorts by user id,
+    so users created during a run are appended at the end, and reading on from
+    ``next_offset`` lists each new user once, 250 to a page. Nothing relies on
+    that order: positions skipped are kept in ``unread`` so that every page can
+    still be read, and the caller looks up by email a user that no page showed.
+    API errors propagate from the read methods, and what was read stays kept.
+    """
+
+    def __init__(self, company_id: int, *, known_size: int | None = None) -> None:
+        self.company_id = company_id
+        self.users: dict[int, UserRecord] = {}
+        """Every user listed so far, by user id."""
+        self.by_email: dict[str, UserRecord] = {}
+        """Every user listed so far, by email compared case-insensitively."""
+        self.next_offset: int | None = known_size
+        """Where the next page of new users starts, or None before the first read."""
+        self.expected_size: int | None = known_size
+        """The Company's user count at the last read plus users created since."""
+        self.unread: list[tuple[int, int]] = [(0, known_size)] if known_size else []
+        """Ranges of positions below ``next_offset`` that no page has read."""
+        self.pages_read = 0
+
+    def add_created(self, count: int) -> None:
+        """Count users the API reported created since the last page was read."""
+        if self.expected_size is not None:
+            self.expected_size += count
+
+    @property
+    def pages_ahead(self) -> int | None:
+        """Estimate the pages from ``next_offset`` to the end; None before a read."""
+        if self.next_offset is None or self.expected_size is None:
+            return None
+        return _page_count(self.expected_size - self.next_offset)
+
+    @property
+    def unread_pages(self) -> int:
+        return sum(_page_count(end - start) for start, end in self.unread)
+
+    async def read_next(self, api: B2BApi, *, recent: int) -> int:
+        """Read the next page of new users; return how many users it listed.
+
+        The first read lists offset 0, and its total count shows where users
+        created in this run are likely to start: ``recent`` positions before
+        the end. The positions in between are recorded as unread, and the next
+        read starts there.
+        """
+        if self.next_offset is None:
+            page = await self._read_page(api, 0)
+            listed = len(page.items)
+            start = max(listed, page.total_count - recent)
+            if start > listed:
+                self.unread.append((listed, start))
+            self.next_offset = start
+            self.expected_size = max(page.total_count, start)
+            return listed
+
+        page = await self._read_page(api, self.next_offset)
+        self.next_offset += len(page.items)
+        if page.items:
+            self.expected_size = max(page.total_count, self.next_offset)
+        else:
+            # The end of the listing, whatever the estimate said.
+            self.expected_size = self.next_offset
+        return len(page.items)
+
+    async def read_unread(self, api: B2BApi) -> int:
+        """Read one page of the newest range no page has read; return its size."""
+        start, end = self.unread.pop()
+        page = await self._read_page(api, start)
+        following = start + len(page.items)
+        if len(page.items) == LIST_PAGE_SIZE and following < end:
+            self.unread.append((following, end))
+        return len(page.items)
+
+    async def _read_page(self, api: B2BApi, offset: int) -> Page[UserRecord]:
+        page = await api.list_users(
+            company_id=self.company_id, offset=offset, limit=LIST_PAGE_SIZE
+        )
+        self.pages_read += 1
+        for user in page.items:
+            self.users[user.user_id] = user
+            self.by_email[user.email.casefold()] = user
+        return page
+
+
+def _page_count(users: int) -> int:
+    return max(0, math.ceil(users / LIST_PAGE_SIZE))
 
 
 async def _look_up_each(

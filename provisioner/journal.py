@@ -6,6 +6,10 @@ response arrives, the rows get their outcome in one transaction. A run killed in
 between leaves rows ``in_flight``, and the next run looks those users up by email
 before it sends anything, so no user is created twice.
 
+A successful bulk response in ``verify`` mode is stored with its rows
+(``record_bulk_response``) while they stay ``in_flight``, until dispatch has matched
+the returned ids to emails.
+
 Row statuses are the values of ``provisioner.model.Status`` plus the internal
 ``in_flight``. ``outcomes`` shows an ``in_flight`` row as ``pending`` with the code
 ``OUTCOME_UNKNOWN``: the next run settles it by itself, by looking the user up
@@ -30,6 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from provisioner.api.types import CreatedIds
 from provisioner.errors import JobLockedError, StopBeforeSending
 from provisioner.model import FINAL_STATUSES, RowOutcome, RowResult, Status, UserRequest
 
@@ -76,6 +81,11 @@ CREATE TABLE IF NOT EXISTS attempts (
     result TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_row ON attempts (row_number);
+CREATE TABLE IF NOT EXISTS bulk_responses (
+    row_number INTEGER PRIMARY KEY,
+    ids_json TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
 """
 
 
@@ -290,6 +300,42 @@ class Journal:
                     " VALUES (?, ?, ?)",
                     (request.row_number, kind, now),
                 )
+                self._drop_bulk_response(request.row_number)
+
+    def record_bulk_response(
+        self, row_numbers: Sequence[int], ids: Sequence[CreatedIds]
+    ) -> None:
+        """Store a bulk response with each of its rows, which stay ``in_flight``.
+
+        The response lists the batch's ``(userId, bcId)`` pairs in an order the API
+        does not promise, so every row keeps the whole list until its own ids are
+        known. ``record`` and the next ``mark_in_flight`` of a row drop it.
+        """
+        now = _now()
+        ids_json = json.dumps([[item.user_id, item.bc_id] for item in ids])
+        with self._transaction():
+            for row_number in row_numbers:
+                self._db.execute(
+                    "INSERT INTO bulk_responses (row_number, ids_json, received_at)"
+                    " VALUES (?, ?, ?) ON CONFLICT (row_number) DO UPDATE SET"
+                    " ids_json = excluded.ids_json, received_at = excluded.received_at",
+                    (row_number, ids_json, now),
+                )
+
+    def bulk_responses(
+        self, row_numbers: Collection[int]
+    ) -> dict[int, list[CreatedIds]]:
+        """Return the stored bulk response of each of these rows that has one."""
+        responses: dict[int, list[CreatedIds]] = {}
+        selected = set(row_numbers)
+        cursor = self._db.execute("SELECT row_number, ids_json FROM bulk_responses")
+        for row_number, ids_json in cursor.fetchall():
+            if row_number in selected:
+                responses[row_number] = [
+                    CreatedIds(int(user_id), int(bc_id))
+                    for user_id, bc_id in json.loads(ids_json)
+                ]
+        return responses
 
     def mark_outcome_unknown(self, row_numbers: Sequence[int]) -> None:
         """Note that a create of these rows went unanswered; they stay in flight."""
@@ -321,6 +367,7 @@ class Journal:
                     " ON CONFLICT (row_number) DO NOTHING",
                     (outcome.row_number, str(Status.PENDING), now),
                 )
+                self._drop_bulk_response(outcome.row_number)
                 existing = self._select_row(outcome.row_number)
                 assert existing is not None
                 if existing.status in _FINAL:
@@ -504,6 +551,11 @@ class Journal:
                 now,
                 outcome.row_number,
             ),
+        )
+
+    def _drop_bulk_response(self, row_number: int) -> None:
+        self._db.execute(
+            "DELETE FROM bulk_responses WHERE row_number = ?", (row_number,)
         )
 
     def _finish_attempt(self, row_number: int, result: str, now: str) -> None:

@@ -15,6 +15,8 @@ a journal has already settled are not in it.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,7 +26,7 @@ from provisioner.api.types import B2BApi
 from provisioner.config import RateSettings, SendSettings
 from provisioner.dispatch import EMAIL_DUPLICATE, plan_batches
 from provisioner.errors import TransientApiError
-from provisioner.existing import ExistingMatch, find_existing
+from provisioner.existing import LIST_PAGE_SIZE, ExistingMatch, find_existing
 from provisioner.model import RowIssue, RowResult, Status, UserRequest
 from provisioner.rejections import EMAIL_TAKEN, FIXES
 
@@ -128,19 +130,26 @@ async def plan_run(
 def estimate_create_requests(
     requests: Sequence[UserRequest], send: SendSettings
 ) -> RequestEstimate:
-    """Count the create requests and bulk-answer look-ups for sending ``requests``.
+    """Count the create requests and bulk-response listings for sending ``requests``.
 
     The batches are the ones dispatch sends (``plan_batches``). A batch of one
     user is sent with ``POST /users``, so it needs no look-up afterwards. With
-    ``bulk_result_order="verify"``, each larger batch is followed by one listing
-    of its Company's users to learn which new id belongs to which email.
+    ``bulk_result_order="verify"``, dispatch matches the responses of a Company's
+    larger batches to rows with one listing page per 250 of its new users.
     """
     batches = plan_batches(requests, send)
     verifications = 0
     if send.mode == "bulk" and send.bulk_result_order == "verify":
-        # NOTE: one listing page per batch is a lower bound. A Company with more
-        # than 250 users may need more pages before the new users are all seen.
-        verifications = sum(1 for batch in batches if len(batch) > 1)
+        new_users: Counter[int] = Counter()
+        for batch in batches:
+            if len(batch) > 1:
+                new_users[batch[0].company_id] += len(batch)
+        # NOTE: a lower bound. A Company whose users the pre-flight did not
+        # count (a store too large to list) takes one more page, and a listing
+        # that does not keep creation order takes per-email look-ups.
+        verifications = sum(
+            math.ceil(count / LIST_PAGE_SIZE) for count in new_users.values()
+        )
     return RequestEstimate(creates=len(batches), verifications=verifications)
 
 

@@ -83,3 +83,12 @@ def sync_requests(journal: Journal, requests: Sequence[UserRequest]) -> None:
             for r in requests
         ]
     )
+
+
+def assert_ids_match_store(journal: Journal, api: FakeApi) -> None:
+    """Every created row carries the ids of the user with its email."""
+    for row in journal.rows({"created"}):
+        assert row.email is not None
+        (user,) = api.users_with(row.email)
+        assert row.user_id == user.user_id, f"row {row.row_number} has another's id"
+        assert row.bc_id == user.bc_id, f"row {row.row_number} has another's bcId"

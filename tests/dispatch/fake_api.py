@@ -13,7 +13,13 @@ or drawn at random from ``random_faults``:
 - ``unknown_before``: ``OutcomeUnknownError`` without any create;
 - ``transient``: ``TransientApiError`` without any create;
 - ``auth``: ``AuthError`` without any create;
-- ``short_response`` (bulk only): the users are created, one id is left out.
+- ``short_response`` (bulk only): the users are created, one id is left out;
+- ``wrong_id`` (bulk only): the users are created, and one returned id is that
+  of another user of the Company, as a response that does not match the store.
+
+``list_order`` sets the order of ``list_users``: ``created`` (oldest first, as
+the sandbox sorts by user id), ``newest_first``, or ``random`` (shuffled anew on
+every call, so offset paging may skip or repeat users).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ UNKNOWN_BEFORE = "unknown_before"
 TRANSIENT = "transient"
 AUTH = "auth"
 SHORT_RESPONSE = "short_response"
+WRONG_ID = "wrong_id"
 
 CREATE_METHODS = ("create_user", "create_users_bulk")
 READ_METHODS = ("find_user_by_email", "list_users")
@@ -60,10 +67,12 @@ class FakeApi:
         bulk_mode: str = "all_or_nothing",
         shuffle_bulk: bool = False,
         unique_emails: bool = True,
+        list_order: str = "created",
         seed: int = 0,
     ) -> None:
         self.stats = RequestStats()
         self.bulk_mode = bulk_mode
+        self.list_order = list_order
         self.shuffle_bulk = shuffle_bulk
         self.unique_emails = unique_emails
         self.rng = random.Random(seed)
@@ -141,6 +150,8 @@ class FakeApi:
         if fault == UNKNOWN_AFTER:
             raise OutcomeUnknownError("connection dropped after the request was sent")
         response = [CreatedIds(user.user_id, _bc_id(user)) for user in created]
+        if fault == WRONG_ID:
+            response[0] = self._other_user_ids(created)
         if self.shuffle_bulk:
             self.rng.shuffle(response)
         if fault == SHORT_RESPONSE:
@@ -165,6 +176,10 @@ class FakeApi:
             for user in self.users
             if company_id is None or user.company_id == company_id
         ]
+        if self.list_order == "newest_first":
+            users.reverse()
+        elif self.list_order == "random":
+            self.rng.shuffle(users)
         return Page(
             items=users[offset : offset + limit],
             total_count=len(users),
@@ -245,6 +260,17 @@ class FakeApi:
         if self.unique_emails and self.users_with(email):
             return RejectedError(f"Email already exists. ['{email}']", status=422)
         return None
+
+    def _other_user_ids(self, created: list[UserRecord]) -> CreatedIds:
+        """Return the ids of a user of the same Company that is not in ``created``."""
+        company_id = created[0].company_id
+        others = [
+            user
+            for user in self.users
+            if user.company_id == company_id and user not in created
+        ]
+        assert others, "the wrong_id fault needs another user in the Company"
+        return CreatedIds(others[0].user_id, _bc_id(others[0]))
 
     def _store(self, email: str, company_id: int) -> UserRecord:
         self._next_user_id += 1

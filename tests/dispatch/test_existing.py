@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from provisioner.errors import AuthError, TransientApiError
-from provisioner.existing import find_existing
+from provisioner.existing import CompanyListing, find_existing
 
 from .conftest import make_request
 from .fake_api import AUTH, TRANSIENT, FakeApi
@@ -93,3 +93,99 @@ def test_auth_error_propagates_unwrapped() -> None:
 
     with pytest.raises(AuthError):
         asyncio.run(find_existing([make_request(2), make_request(3)], api))
+
+
+def test_store_listing_counts_companies() -> None:
+    api = FakeApi()
+    api.add_user("old1@example.com", 101)
+    api.add_user("old2@example.com", 101)
+    api.add_user("old3@example.com", 103)
+    sizes: dict[int, int] = {}
+    requests = [make_request(2, 101), make_request(3, 102)]
+
+    asyncio.run(find_existing(requests, api, company_sizes=sizes))
+
+    assert sizes == {101: 2, 102: 0}
+
+
+def test_per_email_leaves_sizes_unknown() -> None:
+    api = FakeApi()
+    sizes: dict[int, int] = {}
+    requests = [make_request(2, 101), make_request(3, 102)]
+
+    asyncio.run(find_existing(requests, api, strategy="email", company_sizes=sizes))
+
+    assert sizes == {}
+
+
+# Reading one Company's new users.
+
+
+def add_users(api: FakeApi, prefix: str, count: int, company_id: int = 101) -> None:
+    for number in range(count):
+        api.add_user(f"{prefix}{number}@example.com", company_id)
+
+
+def test_listing_reads_on_from_known_size() -> None:
+    api = FakeApi()
+    add_users(api, "old", 2)
+    add_users(api, "new", 3)
+    add_users(api, "elsewhere", 4, company_id=102)
+    listing = CompanyListing(101, known_size=2)
+
+    listed = asyncio.run(listing.read_next(api, recent=3))
+
+    assert listed == 3
+    assert set(listing.by_email) == {f"new{n}@example.com" for n in range(3)}
+    assert listing.next_offset == 5
+    assert listing.unread == [(0, 2)]
+    assert api.calls == {"list_users": 1}
+
+
+def test_listing_first_read_jumps_to_recent() -> None:
+    api = FakeApi()
+    add_users(api, "old", 300)
+    add_users(api, "new", 5)
+    listing = CompanyListing(101)
+
+    asyncio.run(listing.read_next(api, recent=5))
+
+    assert listing.next_offset == 300
+    assert listing.unread == [(250, 300)]
+    assert listing.pages_ahead == 1
+
+    asyncio.run(listing.read_next(api, recent=5))
+
+    assert "new4@example.com" in listing.by_email
+    assert "old260@example.com" not in listing.by_email
+    assert api.calls == {"list_users": 2}
+
+
+def test_listing_reads_skipped_range() -> None:
+    api = FakeApi()
+    add_users(api, "old", 600)
+    add_users(api, "new", 5)
+    listing = CompanyListing(101)
+    asyncio.run(listing.read_next(api, recent=5))
+    assert listing.unread_pages == 2
+
+    asyncio.run(listing.read_unread(api))
+    asyncio.run(listing.read_unread(api))
+
+    assert listing.unread == []
+    listed = {f"old{n}@example.com" for n in range(600)}
+    assert listed <= set(listing.by_email)
+    assert api.calls == {"list_users": 3}
+
+
+def test_listing_end_stops_estimate() -> None:
+    api = FakeApi()
+    add_users(api, "new", 3)
+    listing = CompanyListing(101, known_size=0)
+    listing.add_created(5)  # two more than the store has
+
+    asyncio.run(listing.read_next(api, recent=5))
+    asyncio.run(listing.read_next(api, recent=5))
+
+    assert listing.next_offset == 3
+    assert listing.pages_ahead == 0

@@ -45,6 +45,7 @@ class Scenario:
     seed: int
     mode: str
     order: str
+    list_order: str
     bulk_mode: str
     unique_emails: bool
     create_fault_rate: float
@@ -59,6 +60,7 @@ scenarios = st.builds(
     seed=st.integers(0, 2**32 - 1),
     mode=st.sampled_from(["bulk", "single"]),
     order=st.sampled_from(["verify", "input"]),
+    list_order=st.sampled_from(["created", "newest_first", "random"]),
     bulk_mode=st.sampled_from(["all_or_nothing", "partial"]),
     unique_emails=st.booleans(),
     create_fault_rate=st.floats(0.0, 0.4),
@@ -188,6 +190,7 @@ def test_fault_schedule_never_duplicates(case: Scenario) -> None:
         # gets responses in another order.
         shuffle_bulk=case.order == "verify",
         unique_emails=case.unique_emails,
+        list_order=case.list_order,
         seed=case.seed,
     )
     sheet = build_sheet(api, rng)

@@ -10,21 +10,12 @@ from provisioner.config import SendSettings
 from provisioner.dispatch import plan_batches
 from provisioner.journal import IN_FLIGHT, Journal
 
-from .conftest import make_request, run_dispatch, status_of
+from .conftest import assert_ids_match_store, make_request, run_dispatch, status_of
 from .fake_api import SHORT_RESPONSE, TRANSIENT, FakeApi
 
 
 def rows_of(batches: list[list[Any]]) -> list[list[int]]:
     return [[request.row_number for request in batch] for batch in batches]
-
-
-def assert_ids_match_store(journal: Journal, api: FakeApi) -> None:
-    """Every created row carries the ids of the user with its email."""
-    for row in journal.rows({"created"}):
-        assert row.email is not None
-        (user,) = api.users_with(row.email)
-        assert row.user_id == user.user_id, f"row {row.row_number} has another's id"
-        assert row.bc_id == user.bc_id, f"row {row.row_number} has another's bcId"
 
 
 def test_single_mode_one_row_per_batch() -> None:

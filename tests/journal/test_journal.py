@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.api.types import CreatedIds
 from provisioner.errors import JobLockedError
 from provisioner.journal import IN_FLIGHT, OUTCOME_UNKNOWN, Journal, JournalError
 from provisioner.model import (
@@ -408,3 +409,34 @@ def test_invalid_row_keeps_unknown_outcome(journal: Journal) -> None:
     assert row is not None
     assert row.status == "pending"
     assert row.outcome_unknown
+
+
+def test_bulk_response_kept_with_rows(journal: Journal, path: Path) -> None:
+    journal.mark_in_flight([request(2), request(3)], kind="bulk")
+    response = [CreatedIds(501, 901), CreatedIds(502, 902)]
+
+    journal.record_bulk_response([2, 3], response)
+
+    with Journal.open(path) as reopened:
+        assert reopened.bulk_responses([2, 3, 4]) == {2: response, 3: response}
+        assert reopened.counts() == {IN_FLIGHT: 2}
+
+
+def test_bulk_response_dropped_on_outcome(journal: Journal) -> None:
+    journal.mark_in_flight([request(2), request(3)], kind="bulk")
+    journal.record_bulk_response([2, 3], [CreatedIds(501, 901), CreatedIds(502, 902)])
+
+    journal.record(
+        [RowOutcome(row_number=2, status=Status.CREATED, user_id=502, bc_id=902)]
+    )
+
+    assert list(journal.bulk_responses([2, 3])) == [3]
+
+
+def test_bulk_response_dropped_on_resend(journal: Journal) -> None:
+    journal.mark_in_flight([request(2)], kind="bulk")
+    journal.record_bulk_response([2], [CreatedIds(501, 901)])
+
+    journal.mark_in_flight([request(2)], kind="create")
+
+    assert journal.bulk_responses([2]) == {}

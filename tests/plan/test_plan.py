@@ -199,10 +199,20 @@ def test_estimate_bulk_verify() -> None:
     result = plan(results)
 
     # The store has 3 users, so the pre-flight reads them with one listing page.
+    # Each Company's new users then fit one listing page.
     assert result.creates == 4
-    assert result.lookups == 1 + 4
-    assert result.requests == 9
-    assert result.minutes == pytest.approx(9 / 120)
+    assert result.lookups == 1 + 2
+    assert result.requests == 7
+    assert result.minutes == pytest.approx(7 / 120)
+
+
+def test_estimate_one_listing_per_page() -> None:
+    requests = [r.request for r in new_users(600) if r.request is not None]
+
+    estimate = estimate_create_requests(requests, BULK)
+
+    assert estimate.creates == 60
+    assert estimate.verifications == 3
 
 
 def test_estimate_single_mode() -> None:
