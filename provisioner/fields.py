@@ -130,7 +130,7 @@ FIELDS: tuple[FieldSpec, ...] = (
             "companyroleid",
             "custom role",
         ),
-        description="Admin, Senior Buyer, Junior Buyer, 0, 1, 2, or a custom role."
+        description="Admin, Senior Buyer, Junior Buyer, 0, 1, 2, or a custom role.",
     ),
     FieldSpec(
         "channelIds",
