@@ -31,6 +31,7 @@ from provisioner.loading import load_sheet
 from provisioner.model import (
     ATTENTION_STATUSES,
     LoadedSheet,
+    RowIssue,
     RowOutcome,
     RowResult,
     Status,
@@ -373,6 +374,51 @@ def _original_row_numbers(correction: LoadedSheet) -> dict[int, int]:
     return mapping
 
 
+def _reject_emails_of_other_rows(
+    sheet: LoadedSheet,
+    results: Sequence[RowResult],
+    mapping: dict[int, int],
+    journal: Journal,
+) -> None:
+    """Make a corrected row invalid when another row of the job has its email.
+
+    A corrected sheet holds only some of the job's rows, so the validator's own
+    duplicate check cannot see the rest; without this, a row rejected as a
+    duplicate would come back as ``exists`` and its differing values would be lost.
+    """
+    holders: dict[str, int] = {}
+    for row in journal.rows():
+        if row.email_key and row.status not in (Status.INVALID, Status.SKIPPED):
+            holders.setdefault(row.email_key, row.row_number)
+    email_column = sheet.column_for("email")
+    for result in results:
+        request = result.request
+        original = mapping.get(result.row.row_number)
+        if request is None or original is None:
+            continue
+        holder = holders.get(request.email_key)
+        if holder is None or holder == original:
+            continue
+        cell = (
+            sheet.cell_ref(email_column, result.row.row_number)
+            if email_column is not None
+            else None
+        )
+        result.request = None
+        result.status = Status.INVALID
+        result.issues.append(
+            RowIssue(
+                code="DUPLICATE_EMAIL",
+                message=(
+                    f"Row {holder} of this job already has the email {request.email}."
+                ),
+                fix="Keep one row per person: correct the email, or delete this row.",
+                column=email_column.header if email_column is not None else None,
+                cell=cell,
+            )
+        )
+
+
 def _remap(results: Sequence[RowResult], mapping: dict[int, int]) -> list[RowResult]:
     remapped: list[RowResult] = []
     for result in results:
@@ -418,7 +464,9 @@ async def run_job(
         else:
             fixed = loaded[1]
             fixed_results = validate_sheet(fixed, catalog, defaults=config.defaults)
-            to_sync = _remap(fixed_results, _original_row_numbers(fixed))
+            mapping = _original_row_numbers(fixed)
+            _reject_emails_of_other_rows(fixed, fixed_results, mapping, journal)
+            to_sync = _remap(fixed_results, mapping)
             bound.info("correction_loaded", file=correction.name, rows=len(to_sync))
         journal.sync(to_sync)
         requests: list[UserRequest] = [

@@ -265,3 +265,29 @@ def test_csv_errors_cite_the_sheet_by_file_name(
     by_row = {row["row"]: row for row in read_results(job / "results.xlsx")}
     # Excel quotes a sheet name with a dash in a reference.
     assert str(by_row[3]["error"]).startswith("'march-buyers'!A3")
+
+
+def test_duplicate_email_stays_invalid_when_fed_back(
+    fast_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    rows = user_rows(3)
+    rows[1] = [rows[0][0], "Anne", *rows[0][2:]]  # same email, another first name
+    sheet = write_csv(tmp_path / "dup.csv", rows)
+    config = write_config(tmp_path / "config.toml", limit_per_minute=FAST_LIMIT)
+    env = cli_env(fast_sandbox, tmp_path / "jobs")
+    first = run_cli(["run", str(sheet), "--config", str(config)], env=env, cwd=tmp_path)
+    job = next((tmp_path / "jobs").iterdir())
+
+    again = run_cli(
+        ["run", str(job / "results.xlsx"), "--config", str(config)],
+        env=env,
+        cwd=tmp_path,
+    )
+
+    assert first.returncode == ExitCode.ROWS_NEED_ATTENTION, first.stderr[-2000:]
+    assert again.returncode == ExitCode.ROWS_NEED_ATTENTION, again.stderr[-2000:]
+    by_row = {row["row"]: row for row in read_results(job / "results.xlsx")}
+    assert by_row[2]["status"] == "created"
+    assert by_row[3]["status"] == "invalid"
+    assert "Row 2" in str(by_row[3]["error"])
+    assert len(fast_sandbox.created_counts()) == 2
