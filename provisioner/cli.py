@@ -74,11 +74,7 @@ def error_exits() -> Iterator[None]:
     except JobLockedError as exc:
         fail(str(exc), ExitCode.LOCKED)
     except AuthError as exc:
-        fail(
-            f"{exc} Check PROVISIONER_AUTH_TOKEN and the store hash; the token needs "
-            "the B2B Edition scope set to modify.",
-            ExitCode.API_UNAVAILABLE,
-        )
+        fail(f"{exc} Rows not sent stay pending.", ExitCode.API_UNAVAILABLE)
     except ApiError as exc:
         fail(
             f"the B2B API is unavailable: {exc} Try again later.",
@@ -285,6 +281,7 @@ def run(
     until = parse_until(until_text)
     options = SheetOptions(sheet=sheet_name, header_row=header_row, encoding=encoding)
     with error_exits():
+        check_results_path(results_path, sheet_path)
         config = setup(config_path, log_level=log_level, personal=log_personal_data)
         if mode:
             from dataclasses import replace
@@ -324,6 +321,38 @@ def run(
     if result.results is not None:
         click.echo(f"Results: {results_path or result.results.xlsx}")
     sys.exit(int(result.exit_code))
+
+
+def default_output(sheet_path: Path, kind: str) -> Path:
+    """Name the workbook in the current folder after the sheet and its format."""
+    suffix = sheet_path.suffix.lower().lstrip(".")
+    stem = f"{sheet_path.stem}-{suffix}" if suffix else sheet_path.stem
+    return Path(f"{stem}-{kind}.xlsx")
+
+
+def check_results_path(results_path: Path | None, sheet_path: Path) -> None:
+    """Reject a results path that would overwrite the input or needs a new folder."""
+    if results_path is None:
+        return
+    if results_path.suffix.lower() != ".xlsx":
+        raise ConfigError(
+            f"--results {results_path} must end in .xlsx; the CSV copy is written "
+            "beside it."
+        )
+    if (
+        sheet_path.exists()
+        and results_path.exists()
+        and results_path.samefile(sheet_path)
+    ):
+        raise ConfigError(
+            f"--results {results_path} is the input sheet itself. Choose another "
+            "file name, so the input is not overwritten."
+        )
+    if not results_path.parent.is_dir():
+        raise ConfigError(
+            f"--results {results_path}: the folder {results_path.parent} does not "
+            "exist. Create it first or choose another path."
+        )
 
 
 def pick_job(config: Config, sheet_path: Path) -> tuple[Job, bool, Path | None]:
@@ -391,7 +420,7 @@ async def _run_one(
     "--results",
     "results_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the annotated workbook. Default: SHEET-validation.xlsx here.",
+    help="Where to write the annotated workbook. Default: NAME-EXT-validation.xlsx.",
 )
 @sheet_options
 def validate(
@@ -409,8 +438,9 @@ def validate(
     the store.
     """
     options = SheetOptions(sheet=sheet_name, header_row=header_row, encoding=encoding)
-    target = results_path or Path(f"{sheet_path.stem}-validation.xlsx")
+    target = results_path or default_output(sheet_path, "validation")
     with error_exits():
+        check_results_path(target, sheet_path)
         config = setup(config_path, log_level=log_level, personal=False)
         result, sheet = offline_validate(sheet_path, config, options, target)
         from provisioner.runner import describe_load
@@ -429,7 +459,7 @@ def validate(
     "--results",
     "results_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the plan workbook. Default: SHEET-plan.xlsx here.",
+    help="Where to write the plan workbook. Default: NAME-EXT-plan.xlsx.",
 )
 @sheet_options
 def plan(
@@ -444,8 +474,9 @@ def plan(
 ) -> None:
     """Show what `run` would do with SHEET, reading the store but creating nothing."""
     options = SheetOptions(sheet=sheet_name, header_row=header_row, encoding=encoding)
-    target = results_path or Path(f"{sheet_path.stem}-plan.xlsx")
+    target = results_path or default_output(sheet_path, "plan")
     with error_exits():
+        check_results_path(target, sheet_path)
         config = setup(config_path, log_level=log_level, personal=False)
         with api_target(config, sandbox) as (configured, token):
             configure_logging(
@@ -508,6 +539,13 @@ def nightly(
     with error_exits():
         config = setup(config_path, log_level=log_level, personal=False)
         jobs_dir = config.jobs.jobs_dir
+        if not config.jobs.inbox.is_dir():
+            click.echo(
+                f"provisioner: the inbox {config.jobs.inbox} did not exist and was "
+                "created; sales ops drop their sheets there. Check jobs.inbox in the "
+                "configuration if this is not the folder you meant.",
+                err=True,
+            )
         with (
             locked(jobs_dir / "nightly.lock", what=f"The jobs folder {jobs_dir}"),
             api_target(config, sandbox) as (target, token),
@@ -783,7 +821,13 @@ def sandbox(
             ).with_changes(fault_values)
         except (ValueError, TypeError) as exc:
             raise ConfigError(str(exc)) from None
-        serve_forever(options)
+        try:
+            serve_forever(options)
+        except OSError as exc:
+            raise ConfigError(
+                f"The sandbox cannot listen on {host}:{port}: {exc.strerror}. "
+                "Choose another port with --port (0 picks a free one)."
+            ) from None
 
 
 if __name__ == "__main__":

@@ -240,17 +240,40 @@ def _build_section(
     defaults = cls()
     values: dict[str, Any] = {}
     for key, value in table.items():
+        if name == "api" and key in ("token", "auth_token", "x_auth_token"):
+            problems.append(
+                f"{name}.{key}: the token is never read from the configuration file. "
+                f"Remove it, and set the environment variable {TOKEN_ENV} or "
+                "api.token_file instead."
+            )
+            continue
         if not hasattr(defaults, key):
             problems.append(f"Unknown setting {name}.{key}; see config.example.toml.")
             continue
         expected = getattr(defaults, key)
         converted = _convert(value, expected)
         if converted is None:
-            kind = type(expected).__name__ if expected is not None else "path"
-            problems.append(f"{name}.{key} = {value!r} is not a valid {kind}.")
+            problems.append(
+                f"{name}.{key} = {value!r} is invalid; expected {_kind(expected)}."
+            )
             continue
         values[key] = converted
     return replace(defaults, **values)
+
+
+def _kind(expected: Any) -> str:
+    """Describe the value a setting takes, in the words of a TOML file."""
+    if isinstance(expected, bool):
+        return "true or false"
+    if isinstance(expected, int):
+        return "a whole number, like 4"
+    if isinstance(expected, float):
+        return "a number, like 0.8"
+    if isinstance(expected, str):
+        return 'text in quotes, like "bulk"'
+    if isinstance(expected, tuple):
+        return "a list of channel ids, like [1, 2]"
+    return 'a path in quotes, like "jobs"'
 
 
 def _convert(value: Any, expected: Any) -> Any:
@@ -319,6 +342,19 @@ def validate_config(config: Config) -> list[str]:
         problems.append("send.bulk_result_order must be 'verify' or 'input'.")
     if any(channel < 1 for channel in config.defaults.channel_ids):
         problems.append("defaults.channel_ids must be positive channel ids.")
+    limits = config.limits
+    for name in (
+        "max_file_mb",
+        "max_rows",
+        "max_columns",
+        "max_cell_chars",
+        "max_uncompressed_mb",
+        "max_compression_ratio",
+    ):
+        if getattr(limits, name) <= 0:
+            problems.append(f"limits.{name} must be greater than 0.")
+    if config.rate.max_rate_wait_seconds <= 0:
+        problems.append("rate.max_rate_wait_seconds must be greater than 0.")
     if config.log_level not in ("debug", "info", "warning", "error"):
         problems.append("logging.level must be debug, info, warning or error.")
     return problems

@@ -79,6 +79,7 @@ class RunResult:
     auth_failed: bool = False
     requests: int = 0
     plan: Plan | None = None
+    plan_rate: float = 0.0
 
     @property
     def exit_code(self) -> ExitCode:
@@ -95,7 +96,8 @@ class RunResult:
         if self.plan is not None:
             line += (
                 f"; the run would take about {self.plan.requests} requests, "
-                f"{self.plan.minutes:.1f} minutes"
+                f"{self.plan.minutes:.1f} minutes at {self.plan_rate:g} requests "
+                "a minute"
             )
         if self.stopped:
             line += f"; stopped early ({self.stopped})"
@@ -340,6 +342,7 @@ async def plan_sheet(
         counts=counts,
         results=paths,
         plan=plan,
+        plan_rate=config.rate.requests_per_minute,
         requests=api.stats.requests,
     )
 
@@ -469,6 +472,15 @@ async def run_job(
             to_sync = _remap(fixed_results, mapping)
             bound.info("correction_loaded", file=correction.name, rows=len(to_sync))
         journal.sync(to_sync)
+        # Reading and validating never yield to the event loop, so a signal that
+        # came meanwhile is still queued: two turns of the loop run its handler.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        if stop.requested:
+            # A signal that came while the sheet was read stops the run before any
+            # send; the rows stay pending for the next run.
+            bound.info("stopped_before_sending", reason=stop.reason)
+            to_sync = [result for result in to_sync if result.request is None]
         requests: list[UserRequest] = [
             r.request for r in to_sync if r.request is not None
         ]

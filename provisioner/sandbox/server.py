@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import struct
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -49,6 +50,12 @@ class _Server(ThreadingHTTPServer):
                 self._connections.add(connection)
             else:
                 self._connections.discard(connection)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops its connection (as the fault tests make them do) is
+        # routine here, so it gets one log line instead of a printed traceback.
+        error = sys.exc_info()[1]
+        log.debug("sandbox_connection_error", error=type(error).__name__)
 
     def close_connections(self) -> None:
         """Shut down every open connection, so no handler thread waits on one."""
