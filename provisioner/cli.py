@@ -622,6 +622,11 @@ def status(job_id: str | None, config_path: Path | None) -> None:
                 return
             for job in jobs:
                 counts = job.meta.get("counts", {})
+                if job.journal_path.exists():
+                    # The journal is current even when a run was killed before it
+                    # could update job.json.
+                    with Journal.open(job.journal_path) as journal:
+                        counts = journal.counts()
                 text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "-"
                 state = job.meta.get("state", "?")
                 click.echo(f"{job.job_id}  {state:<10}  {text}")
