@@ -12,11 +12,11 @@ every user from being created twice:
 3. Rows are marked ``in_flight`` in the journal, on disk, before each send.
 4. After an unanswered create, the rows are looked up by email before any resend.
    A look-up that fails leaves them ``in_flight`` for the next run.
-5. A bulk response is mapped to rows by listing the Company's users, unless the
-   configuration says the API keeps input order (``bulk_result_order="input"``).
-   Its rows stay ``in_flight``, with the response stored, until one listing has
-   matched many responses of the Company: when 250 rows wait, when the Company
-   has no batch left to send, and at the end of dispatch or on a stop.
+5. A bulk response is mapped to rows by listing the store's newest users,
+   unless the configuration says the API keeps input order
+   (``bulk_result_order="input"``). Its rows stay ``in_flight``, with the
+   response stored, until one listing page has matched many responses: when 250
+   rows wait, and at the end of dispatch or on a stop.
 6. A rejected bulk batch is resolved by looking up its users, because some may
    have been created; the rest are sent one at a time to get a message each.
 
@@ -48,8 +48,9 @@ from provisioner.errors import (
 )
 from provisioner.existing import (
     LIST_PAGE_SIZE,
-    CompanyListing,
     ExistingMatch,
+    StoreSize,
+    UserListing,
     find_existing,
 )
 from provisioner.journal import IN_FLIGHT, Journal
@@ -74,8 +75,8 @@ LOOKUP_FAILED = "LOOKUP_FAILED"
 
 _RETRYABLE = frozenset({str(Status.PENDING), str(Status.FAILED)})
 
-#: Rows of one Company whose bulk responses wait before a worker reads a page of
-#: the Company's new users: one full listing page.
+#: Rows whose bulk responses wait before a worker reads a page of the store's
+#: new users: one full listing page.
 VERIFY_ROWS = LIST_PAGE_SIZE
 
 
@@ -236,9 +237,9 @@ class _Dispatch:
         # Rows that the pre-flight found no user for.
         self.checked_absent: set[int] = set()
         self.company_names: dict[int, str | None] = {}
-        # Users per Company before sending, when the pre-flight listed the store.
-        self.company_sizes: dict[int, int] = {}
-        self.unverified: dict[int, _Unverified] = {}
+        # The store's user count before sending, when the pre-flight listed it.
+        self.store_size = StoreSize()
+        self._unverified: _Unverified | None = None
 
     async def run(self, requests: Sequence[UserRequest]) -> None:
         log.info("dispatch_started", rows=len(requests), mode=self.send.mode)
@@ -325,7 +326,7 @@ class _Dispatch:
                 requests,
                 self.api,
                 max_concurrency=self.max_concurrency,
-                company_sizes=self.company_sizes,
+                store_size=self.store_size,
             )
         except AuthError as error:
             self.auth_failed(error)
@@ -353,21 +354,14 @@ class _Dispatch:
 
     async def send_all(self, batches: list[list[UserRequest]]) -> None:
         queue = deque(batches)
-        verifying = self.send.bulk_result_order != "input"
-        if verifying:
-            for batch in batches:
-                if len(batch) > 1:
-                    self.unverified_for(batch[0].company_id).batches_left += 1
 
         async def work() -> None:
             while queue and not self.stop.requested:
                 batch = queue.popleft()
                 if len(batch) == 1:
                     await self.send_single(batch[0], attempts=0)
-                    continue
-                await self.send_batch(batch)
-                if verifying:
-                    await self.batch_finished(batch[0].company_id)
+                else:
+                    await self.send_batch(batch)
 
         workers = [
             asyncio.create_task(work())
@@ -432,7 +426,7 @@ class _Dispatch:
             attempts += 1
             self.journal.mark_in_flight(remaining, kind="bulk")
             if self.send.bulk_result_order != "input":
-                self.unverified_for(remaining[0].company_id).sent += len(remaining)
+                self.unverified.sent += len(remaining)
             try:
                 ids = await self.api.create_users_bulk([r.body for r in remaining])
             except AuthError as error:
@@ -528,19 +522,19 @@ class _Dispatch:
     async def defer_bulk_response(
         self, batch: list[UserRequest], ids: list[CreatedIds], attempts: int
     ) -> None:
-        """Keep a bulk response until a listing of its Company shows whose id is whose.
+        """Keep a bulk response until a listing of the store shows whose id is whose.
 
         The rows stay ``in_flight`` in the journal, with the response, so a run
         killed before the match leaves them to be reconciled by email. Ids that
         a page read earlier lists are matched at once. Once ``VERIFY_ROWS`` rows
-        of the Company wait, and as many were reported created since the last
-        page was read, the worker reads one page of the Company's new users. The
-        rest waits for ``verify_company``.
+        wait, and as many were reported created since the last page was read,
+        the worker reads one page of the store's new users. The rest waits for
+        ``verify_remaining``.
         """
         self.journal.record_bulk_response(
             [request.row_number for request in batch], ids
         )
-        state = self.unverified_for(batch[0].company_id)
+        state = self.unverified
         state.listing.add_created(len(batch))
         state.created_since_read += len(batch)
         state.responses.append(
@@ -560,40 +554,27 @@ class _Dispatch:
             async with state.lock:
                 await self.read_new_users(state)
 
-    def unverified_for(self, company_id: int) -> _Unverified:
-        state = self.unverified.get(company_id)
-        if state is None:
-            known_size = self.company_sizes.get(company_id)
-            state = _Unverified(CompanyListing(company_id, known_size=known_size))
-            self.unverified[company_id] = state
-        return state
+    @property
+    def unverified(self) -> _Unverified:
+        """The bulk responses waiting to be matched, created at the first one."""
+        if self._unverified is None:
+            listing = UserListing(known_size=self.store_size.users)
+            self._unverified = _Unverified(listing)
+        return self._unverified
 
     async def read_new_users(self, state: _Unverified) -> None:
-        """Read one page of the Company's new users while other workers send on."""
+        """Read one page of the store's new users while other workers send on."""
         listing = state.listing
         if listing.next_offset is None:
-            # The first page shows the Company's size, and so where new users start.
+            # The first page shows the store's size, and so where new users start.
             if not await self.read_listing(state, unread=False):
                 return
             if not state.waiting or not listing.pages_ahead:
                 return
         await self.read_listing(state, unread=False)
 
-    async def batch_finished(self, company_id: int) -> None:
-        """Match the Company's responses once none of its batches is left to send."""
-        state = self.unverified_for(company_id)
-        state.batches_left -= 1
-        if state.batches_left == 0 and state.responses:
-            await self.verify_company(state)
-
     async def verify_remaining(self) -> None:
-        """Match every response still waiting, at the end of dispatch or on a stop."""
-        for state in self.unverified.values():
-            if state.responses:
-                await self.verify_company(state)
-
-    async def verify_company(self, state: _Unverified) -> None:
-        """Match every waiting response of the Company, reading what it takes.
+        """Match every waiting response, at the end of dispatch or on a stop.
 
         Pages are read from where the last one stopped to the end of the
         listing, then pages skipped before, as long as that costs no more
@@ -601,6 +582,9 @@ class _Dispatch:
         looked up by email. After an ``AuthError`` nothing more is read, and the
         rows stay ``in_flight`` for the next run.
         """
+        if self._unverified is None:
+            return
+        state = self._unverified
         async with state.lock:
             while state.responses and self.stop.reason != STOP_AUTH:
                 pages_before = state.listing.pages_read
@@ -609,7 +593,6 @@ class _Dispatch:
                     await self.look_up_unmatched(state)
                 log.info(
                     "bulk_responses_verified",
-                    company_id=state.listing.company_id,
                     pages=state.listing.pages_read - pages_before,
                     rows_waiting=state.waiting,
                 )
@@ -638,9 +621,7 @@ class _Dispatch:
             self.auth_failed(error)
             return False
         except TransientApiError as error:
-            log.warning(
-                "bulk_listing_failed", company_id=listing.company_id, error=str(error)
-            )
+            log.warning("bulk_listing_failed", error=str(error))
             return False
         await self.match_listed(state)
         return True
@@ -904,17 +885,15 @@ class _BulkResponse:
 
 @dataclass(slots=True)
 class _Unverified:
-    """The bulk responses of one Company waiting to be matched, and its listing.
+    """The bulk responses waiting to be matched to rows, and the store's listing.
 
-    ``batches_left`` counts the Company's batches queued or being sent, ``sent``
-    the rows sent to it in bulk, and ``created_since_read`` the rows reported
-    created since a page of new users was last read. The lock lets one worker at
-    a time read the Company's listing.
+    ``sent`` counts the rows sent in bulk, and ``created_since_read`` the rows
+    reported created since a page of new users was last read. The lock lets one
+    worker at a time read the listing.
     """
 
-    listing: CompanyListing
+    listing: UserListing
     responses: list[_BulkResponse] = field(default_factory=list)
-    batches_left: int = 0
     sent: int = 0
     created_since_read: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -924,7 +903,7 @@ class _Unverified:
         return sum(len(response.rows) for response in self.responses)
 
 
-def _contradicts(response: _BulkResponse, listing: CompanyListing) -> bool:
+def _contradicts(response: _BulkResponse, listing: UserListing) -> bool:
     """Tell whether listed users disagree with the ids a bulk response returned."""
     for user_id in response.ids:
         user = listing.users.get(user_id)

@@ -14,7 +14,7 @@ sheet would often cost less, but it cannot see an email taken in another Company
 so it is not used. The first listing page is fetched to learn the store's user
 count, so the per-email way costs at most one request more than N.
 
-``CompanyListing`` reads one Company's users page by page and keeps them, so that
+``UserListing`` reads the store's users page by page and keeps them, so that
 dispatch can learn which new user id belongs to which email with one page per 250
 users created.
 """
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar, cast
@@ -35,6 +34,13 @@ LIST_PAGE_SIZE = 250
 DEFAULT_MAX_CONCURRENCY = 4
 
 T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class StoreSize:
+    """The store's user count, which ``find_existing`` sets when it lists them all."""
+
+    users: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,7 @@ async def find_existing(
     *,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     strategy: Literal["auto", "email"] = "auto",
-    company_sizes: dict[int, int] | None = None,
+    store_size: StoreSize | None = None,
 ) -> dict[int, ExistingMatch]:
     """Look up every request's email; return the matches by row number.
 
@@ -63,9 +69,8 @@ async def find_existing(
     API errors (``AuthError``, ``TransientApiError``) propagate, because a
     partial result would be taken for "does not exist".
 
-    When the whole store is listed and ``company_sizes`` is given, it gets the
-    number of users of each Company the requests name, zero included. Otherwise
-    it is left as it is.
+    When the whole store is listed and ``store_size`` is given, its ``users``
+    is set to the store's user count. Otherwise it is left as it is.
     """
     if not requests:
         return {}
@@ -87,10 +92,8 @@ async def find_existing(
     calls = [_page_loader(api, offset) for offset in offsets]
     for page in await _run_limited(calls, max_concurrency):
         users.extend(page)
-    if company_sizes is not None:
-        sizes = Counter(user.company_id for user in users)
-        for request in requests:
-            company_sizes[request.company_id] = sizes[request.company_id]
+    if store_size is not None:
+        store_size.users = first.total_count
     return match_users(requests, users)
 
 
@@ -109,8 +112,8 @@ def match_users(
     return matches
 
 
-class CompanyListing:
-    """One Company's users as read so far with ``GET /users?companyId=``.
+class UserListing:
+    """The users read so far with ``GET /users``, of the store or of one Company.
 
     The API does not document the listing's order. The sandbox sorts by user id,
     so users created during a run are appended at the end, and reading on from
@@ -120,7 +123,9 @@ class CompanyListing:
     API errors propagate from the read methods, and what was read stays kept.
     """
 
-    def __init__(self, company_id: int, *, known_size: int | None = None) -> None:
+    def __init__(
+        self, company_id: int | None = None, *, known_size: int | None = None
+    ) -> None:
         self.company_id = company_id
         self.users: dict[int, UserRecord] = {}
         """Every user listed so far, by user id."""
@@ -129,7 +134,7 @@ class CompanyListing:
         self.next_offset: int | None = known_size
         """Where the next page of new users starts, or None before the first read."""
         self.expected_size: int | None = known_size
-        """The Company's user count at the last read plus users created since."""
+        """The user count at the last read plus users created since."""
         self.unread: list[tuple[int, int]] = [(0, known_size)] if known_size else []
         """Ranges of positions below ``next_offset`` that no page has read."""
         self.pages_read = 0

@@ -16,7 +16,6 @@ a journal has already settled are not in it.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -134,22 +133,18 @@ def estimate_create_requests(
 
     The batches are the ones dispatch sends (``plan_batches``). A batch of one
     user is sent with ``POST /users``, so it needs no look-up afterwards. With
-    ``bulk_result_order="verify"``, dispatch matches the responses of a Company's
-    larger batches to rows with one listing page per 250 of its new users.
+    ``bulk_result_order="verify"``, dispatch matches the responses of the larger
+    batches to rows with one page of the store's listing per 250 new users.
     """
     batches = plan_batches(requests, send)
     verifications = 0
     if send.mode == "bulk" and send.bulk_result_order == "verify":
-        new_users: Counter[int] = Counter()
-        for batch in batches:
-            if len(batch) > 1:
-                new_users[batch[0].company_id] += len(batch)
-        # NOTE: a lower bound. A Company whose users the pre-flight did not
-        # count (a store too large to list) takes one more page, and a listing
-        # that does not keep creation order takes per-email look-ups.
-        verifications = sum(
-            math.ceil(count / LIST_PAGE_SIZE) for count in new_users.values()
-        )
+        new_users = sum(len(batch) for batch in batches if len(batch) > 1)
+        # NOTE: a lower bound. When the pre-flight did not count the store's
+        # users (a store too large to list), one more page finds where new users
+        # start, and a listing that does not keep creation order takes per-email
+        # look-ups.
+        verifications = math.ceil(new_users / LIST_PAGE_SIZE)
     return RequestEstimate(creates=len(batches), verifications=verifications)
 
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from provisioner.errors import AuthError, TransientApiError
-from provisioner.existing import CompanyListing, find_existing
+from provisioner.existing import StoreSize, UserListing, find_existing
 
 from .conftest import make_request
 from .fake_api import AUTH, TRANSIENT, FakeApi
@@ -95,30 +95,29 @@ def test_auth_error_propagates_unwrapped() -> None:
         asyncio.run(find_existing([make_request(2), make_request(3)], api))
 
 
-def test_store_listing_counts_companies() -> None:
+def test_store_listing_gives_size() -> None:
     api = FakeApi()
     api.add_user("old1@example.com", 101)
-    api.add_user("old2@example.com", 101)
-    api.add_user("old3@example.com", 103)
-    sizes: dict[int, int] = {}
+    api.add_user("old2@example.com", 103)
+    size = StoreSize()
     requests = [make_request(2, 101), make_request(3, 102)]
 
-    asyncio.run(find_existing(requests, api, company_sizes=sizes))
+    asyncio.run(find_existing(requests, api, store_size=size))
 
-    assert sizes == {101: 2, 102: 0}
+    assert size.users == 2
 
 
-def test_per_email_leaves_sizes_unknown() -> None:
+def test_per_email_leaves_size_unknown() -> None:
     api = FakeApi()
-    sizes: dict[int, int] = {}
+    size = StoreSize()
     requests = [make_request(2, 101), make_request(3, 102)]
 
-    asyncio.run(find_existing(requests, api, strategy="email", company_sizes=sizes))
+    asyncio.run(find_existing(requests, api, strategy="email", store_size=size))
 
-    assert sizes == {}
+    assert size.users is None
 
 
-# Reading one Company's new users.
+# Reading new users page by page.
 
 
 def add_users(api: FakeApi, prefix: str, count: int, company_id: int = 101) -> None:
@@ -131,7 +130,7 @@ def test_listing_reads_on_from_known_size() -> None:
     add_users(api, "old", 2)
     add_users(api, "new", 3)
     add_users(api, "elsewhere", 4, company_id=102)
-    listing = CompanyListing(101, known_size=2)
+    listing = UserListing(101, known_size=2)
 
     listed = asyncio.run(listing.read_next(api, recent=3))
 
@@ -146,7 +145,7 @@ def test_listing_first_read_jumps_to_recent() -> None:
     api = FakeApi()
     add_users(api, "old", 300)
     add_users(api, "new", 5)
-    listing = CompanyListing(101)
+    listing = UserListing(101)
 
     asyncio.run(listing.read_next(api, recent=5))
 
@@ -165,7 +164,7 @@ def test_listing_reads_skipped_range() -> None:
     api = FakeApi()
     add_users(api, "old", 600)
     add_users(api, "new", 5)
-    listing = CompanyListing(101)
+    listing = UserListing(101)
     asyncio.run(listing.read_next(api, recent=5))
     assert listing.unread_pages == 2
 
@@ -181,7 +180,7 @@ def test_listing_reads_skipped_range() -> None:
 def test_listing_end_stops_estimate() -> None:
     api = FakeApi()
     add_users(api, "new", 3)
-    listing = CompanyListing(101, known_size=0)
+    listing = UserListing(101, known_size=0)
     listing.add_created(5)  # two more than the store has
 
     asyncio.run(listing.read_next(api, recent=5))

@@ -45,19 +45,21 @@ def test_one_listing_page_per_250_rows(journal: Journal) -> None:
     assert_ids_match_store(journal, api)
 
 
-def test_one_listing_per_company(journal: Journal) -> None:
+def test_companies_share_listing_pages(journal: Journal) -> None:
     api = FakeApi(shuffle_bulk=True, seed=5)
-    requests = [make_request(n, 101 + n % 3) for n in range(2, 302)]
+    requests = [make_request(n, 101 + n % 100) for n in range(2, 502)]
 
     summary = run_dispatch(requests, api, journal, max_concurrency=4)
 
-    assert summary.counts == {"created": 300}
-    assert api.calls["list_users"] == 1 + 3
+    assert summary.counts == {"created": 500}
+    # The pre-flight's page, then one page of the store per 250 new users,
+    # however many Companies they belong to.
+    assert api.calls["list_users"] == 1 + 2
     assert api.calls["find_user_by_email"] == 0
     assert_ids_match_store(journal, api)
 
 
-def test_known_company_size_skips_old_users(journal: Journal) -> None:
+def test_known_store_size_skips_old_users(journal: Journal) -> None:
     api = FakeApi(shuffle_bulk=True)
     for number in range(600):
         api.add_user(f"old{number}@example.com", 101)
@@ -70,7 +72,7 @@ def test_known_company_size_skips_old_users(journal: Journal) -> None:
     assert_ids_match_store(journal, api)
 
 
-def test_unknown_company_size_reads_from_end(journal: Journal) -> None:
+def test_unknown_store_size_reads_from_end(journal: Journal) -> None:
     api = FakeApi(shuffle_bulk=True)
     for number in range(5000):
         api.add_user(f"old{number}@example.com", 101)
@@ -78,8 +80,8 @@ def test_unknown_company_size_reads_from_end(journal: Journal) -> None:
     summary = run_dispatch([make_request(n) for n in range(2, 14)], api, journal)
 
     assert summary.counts == {"created": 12}
-    # A store this large is checked by email, so the Company's size is unknown:
-    # its first page gives the size, and the next page, its last, the new users.
+    # A store this large is checked by email, so its size is unknown: the first
+    # page gives the size, and the next page, the last, lists the new users.
     assert api.calls["find_user_by_email"] == 12
     assert api.calls["list_users"] == 1 + 2
     assert_ids_match_store(journal, api)

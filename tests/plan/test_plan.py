@@ -199,11 +199,11 @@ def test_estimate_bulk_verify() -> None:
     result = plan(results)
 
     # The store has 3 users, so the pre-flight reads them with one listing page.
-    # Each Company's new users then fit one listing page.
+    # The 28 new users then fit one listing page.
     assert result.creates == 4
-    assert result.lookups == 1 + 2
-    assert result.requests == 7
-    assert result.minutes == pytest.approx(7 / 120)
+    assert result.lookups == 1 + 1
+    assert result.requests == 6
+    assert result.minutes == pytest.approx(6 / 120)
 
 
 def test_estimate_one_listing_per_page() -> None:
