@@ -177,10 +177,10 @@ def plan_batches(
 
     In single mode every row is its own unit. In bulk mode rows are grouped by
     Company in order of first appearance and cut into batches of ``bulk_size``,
-    keeping input order within each. With ``bulk_result_order="verify"`` a batch
-    contains one Company, because its users are then matched to rows by listing
-    that Company. With ``"input"`` the short batches left over are merged,
-    since nothing has to be looked up afterwards.
+    keeping input order within each. The short batches left over are then
+    merged, so a sheet spread over many Companies takes fewer creates. Nothing
+    needs a batch to contain one Company, because a bulk response is verified
+    with a listing of the whole store.
     """
     if send.mode == "single" or send.bulk_size <= 1:
         return [[request] for request in requests]
@@ -194,8 +194,6 @@ def plan_batches(
         batches.extend(
             group[start : start + size] for start in range(0, len(group), size)
         )
-    if send.bulk_result_order != "input":
-        return batches
 
     full = [batch for batch in batches if len(batch) == size]
     merged: list[list[UserRequest]] = []

@@ -304,7 +304,7 @@ def test_auth_error_stops_dispatch(journal: Journal) -> None:
     sync_requests(journal, requests)
     api.fail_next("create_user", None, None, AUTH)
 
-    summary = run_dispatch(requests, api, journal, max_concurrency=1)
+    summary = run_dispatch(requests, api, journal, mode="single", max_concurrency=1)
 
     assert summary.auth_failed
     assert summary.stopped == "auth"
@@ -343,6 +343,7 @@ def test_stop_takes_no_new_batch(journal: Journal) -> None:
         requests,
         api,
         journal,
+        mode="single",
         max_concurrency=1,
         stop=stop,
         on_outcome=stop_after_first,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from provisioner.api.types import UserRecord
 from provisioner.config import SendSettings
 from provisioner.dispatch import plan_batches
@@ -32,14 +34,15 @@ def test_bulk_batches_group_by_company() -> None:
 
     batches = plan_batches(requests, SendSettings(bulk_size=2))
 
-    assert rows_of(batches) == [[2, 4], [6], [3, 5]]
+    assert rows_of(batches) == [[2, 4], [3, 5], [6]]
 
 
-def test_input_order_merges_short_batches() -> None:
+@pytest.mark.parametrize("order", ["verify", "input"])
+def test_short_batches_merged(order: str) -> None:
     companies = {2: 101, 3: 102, 4: 103, 5: 101, 6: 101}
     requests = [make_request(n, c) for n, c in companies.items()]
 
-    settings = SendSettings(bulk_size=2, bulk_result_order="input")
+    settings = SendSettings(bulk_size=2, bulk_result_order=order)
     batches = plan_batches(requests, settings)
 
     assert rows_of(batches) == [[2, 5], [6, 3], [4]]
