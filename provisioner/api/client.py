@@ -36,9 +36,26 @@ from typing import Any, Final, Literal, Self, TypeVar
 import httpx
 import structlog
 
+from provisioner.api.error_responses import (
+    bulk_created_ids,
+    bulk_item_errors,
+    error_text,
+    flatten_err_msg,
+)
 from provisioner.api.pacing import Pacer, rate_limit_wait, retry_after_seconds
+from provisioner.api.records import (
+    MalformedError,
+    envelope_data,
+    parse_channel,
+    parse_company,
+    parse_created_ids,
+    parse_extra_field,
+    parse_page,
+    parse_role,
+    parse_user_record,
+    total_count,
+)
 from provisioner.api.types import (
-    BulkItemError,
     Channel,
     Company,
     CreatedIds,
@@ -57,6 +74,19 @@ from provisioner.errors import (
     RejectedError,
     TransientApiError,
 )
+
+__all__ = [
+    "BACKOFF_BASE_SECONDS",
+    "BACKOFF_MAX_SECONDS",
+    "MAX_PAGES",
+    "NOT_JSON",
+    "PAGE_LIMIT",
+    "B2BClient",
+    "bulk_created_ids",
+    "bulk_item_errors",
+    "error_text",
+    "flatten_err_msg",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -103,10 +133,6 @@ class _TokenAuth(httpx.Auth):
         return "_TokenAuth([secure])"
 
 
-class _MalformedError(Exception):
-    """A 2xx response whose JSON does not have the documented shape."""
-
-
 class _NotJson:
     """The body of a response that is not JSON."""
 
@@ -131,156 +157,6 @@ class _Failure:
     cause: Exception | None = None
     retry_after: float | None = None
     """Seconds from the ``Retry-After`` header of a 5xx response, if it had one."""
-
-
-def flatten_err_msg(err_msg: Any) -> tuple[str, dict[str, list[str]]]:
-    """Turn an ``errMsg`` (a string, or field -> messages) into text and field errors.
-
-    Nested objects become dotted field names (``roles.0``); messages under
-    ``non_field_errors`` are shown without a field name.
-    """
-    if err_msg is None:
-        return "", {}
-    if isinstance(err_msg, str):
-        return err_msg.strip(), {}
-    if not isinstance(err_msg, Mapping | list):
-        return str(err_msg), {}
-
-    fields: dict[str, list[str]] = {}
-    _collect_messages("", err_msg, fields)
-    parts: list[str] = []
-    for name, messages in fields.items():
-        for message in messages:
-            if name in ("", "non_field_errors"):
-                parts.append(message)
-            else:
-                parts.append(f"{name}: {message}")
-    return _join_sentences(parts), fields
-
-
-def _join_sentences(parts: list[str]) -> str:
-    """Join messages into one text, ending each with a full stop unless it has one."""
-    sentences = [
-        part if part.endswith((".", "!", "?")) else f"{part}." for part in parts
-    ]
-    return " ".join(sentences)
-
-
-def _collect_messages(prefix: str, value: Any, out: dict[str, list[str]]) -> None:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            _collect_messages(name, item, out)
-    elif isinstance(value, list):
-        for item in value:
-            _collect_messages(prefix, item, out)
-    elif value is not None:
-        text = str(value).strip()
-        if text:
-            out.setdefault(prefix, []).append(text)
-
-
-def error_text(payload: Any) -> tuple[str, dict[str, list[str]]]:
-    """Find the error message of a response: ``data.errMsg``, else a top ``message``.
-
-    Envelope errors carry ``{"data": {"errMsg": ...}}``; ``GET /channels`` returns
-    ``{"code": 404, "message": ...}`` without an envelope.
-    """
-    if not isinstance(payload, Mapping):
-        return "", {}
-    data = payload.get("data")
-    if isinstance(data, Mapping) and "errMsg" in data:
-        return flatten_err_msg(data["errMsg"])
-    for key in ("errMsg", "message", "detail", "title"):
-        if key in payload:
-            return flatten_err_msg(payload[key])
-    if isinstance(data, Mapping) and isinstance(data.get("errors"), list):
-        items = _bulk_errors_from(payload)
-        text = _join_sentences([_render_item_error(item) for item in items])
-        return text, {}
-    return "", {}
-
-
-def _render_item_error(item: BulkItemError) -> str:
-    if item.email:
-        return f"{item.email}: {item.message}"
-    if item.index is not None:
-        return f"item {item.index}: {item.message}"
-    return item.message
-
-
-def bulk_item_errors(exc: RejectedError) -> list[BulkItemError]:
-    """Return the per-user errors of a rejected bulk create, when the API gave them.
-
-    Older API versions responded to a failed ``POST /users/bulk`` with ``data.errors``,
-    one object per failed user with ``_detail`` and sometimes ``email`` or an
-    ``index``. An empty list means the response named no user.
-    """
-    return _bulk_errors_from(exc.body)
-
-
-def bulk_created_ids(exc: RejectedError) -> list[CreatedIds]:
-    """Return the ids a rejected bulk create reports as created anyway, if any.
-
-    A store that creates the valid users of a failed batch may list them in
-    ``data.users`` (or ``data.success``) next to ``data.errors``. The list does
-    not say which id belongs to which email, so look the emails up to match them.
-    """
-    payload = exc.body
-    if not isinstance(payload, Mapping):
-        return []
-    data = payload.get("data")
-    if not isinstance(data, Mapping):
-        return []
-    created: list[CreatedIds] = []
-    for key in ("users", "success"):
-        items = data.get(key)
-        if not isinstance(items, list):
-            continue
-        for item in items:
-            try:
-                created.append(_created_ids(item))
-            except _MalformedError:
-                continue
-    return created
-
-
-def _bulk_errors_from(payload: Any) -> list[BulkItemError]:
-    if not isinstance(payload, Mapping):
-        return []
-    data = payload.get("data")
-    if not isinstance(data, Mapping):
-        return []
-    errors = data.get("errors")
-    if not isinstance(errors, list):
-        return []
-
-    items: list[BulkItemError] = []
-    for entry in errors:
-        if isinstance(entry, str):
-            items.append(BulkItemError(index=None, email=None, message=entry))
-            continue
-        if not isinstance(entry, Mapping):
-            continue
-        detail = next(
-            (
-                entry[key]
-                for key in ("errMsg", "_detail", "detail", "message")
-                if key in entry
-            ),
-            None,
-        )
-        message, _ = flatten_err_msg(detail)
-        email = entry.get("email")
-        index = _optional_int(entry.get("index"))
-        items.append(
-            BulkItemError(
-                index=index,
-                email=email if isinstance(email, str) else None,
-                message=message or "rejected without a message",
-            )
-        )
-    return items
 
 
 class B2BClient:
@@ -432,10 +308,10 @@ class B2BClient:
 
     async def create_user(self, body: dict[str, Any]) -> CreatedIds:
         reply = await self._create("/users", "POST /users", body)
-        data = _data(reply.payload)
+        data = envelope_data(reply.payload)
         try:
-            return _created_ids(data)
-        except _MalformedError as exc:
+            return parse_created_ids(data)
+        except MalformedError as exc:
             raise OutcomeUnknownError(
                 f"POST /users returned HTTP {reply.status} without the new user's ids "
                 f"({exc}); the user may have been created. Look the email up before "
@@ -454,12 +330,12 @@ class B2BClient:
         if not bodies:
             return []
         reply = await self._create("/users/bulk", "POST /users/bulk", list(bodies))
-        data = _data(reply.payload)
+        data = envelope_data(reply.payload)
         try:
             if not isinstance(data, list):
-                raise _MalformedError("data is not a list")
-            created = [_created_ids(item) for item in data]
-        except _MalformedError as exc:
+                raise MalformedError("data is not a list")
+            created = [parse_created_ids(item) for item in data]
+        except MalformedError as exc:
             raise OutcomeUnknownError(
                 f"POST /users/bulk returned HTTP {reply.status} without the new users' "
                 f"ids ({exc}); some users may have been created. Look the emails up "
@@ -489,7 +365,7 @@ class B2BClient:
                 "/users",
                 "GET /users",
                 {"email": candidate, "offset": 0, "limit": 10},
-                _user_record,
+                parse_user_record,
             )
             for user in page.items:
                 if user.email.strip().casefold() == expected_email:
@@ -498,7 +374,7 @@ class B2BClient:
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         return await self._get_one(
-            f"/users/{int(user_id)}", "GET /users/{id}", _user_record
+            f"/users/{int(user_id)}", "GET /users/{id}", parse_user_record
         )
 
     async def list_users(
@@ -507,7 +383,7 @@ class B2BClient:
         params: dict[str, Any] = {"offset": offset, "limit": limit}
         if company_id is not None:
             params["companyId"] = company_id
-        return await self._get_page("/users", "GET /users", params, _user_record)
+        return await self._get_page("/users", "GET /users", params, parse_user_record)
 
     async def list_companies(
         self, *, q: str | None = None, offset: int = 0, limit: int = 250
@@ -515,18 +391,20 @@ class B2BClient:
         params: dict[str, Any] = {"offset": offset, "limit": limit}
         if q is not None:
             params["q"] = q
-        return await self._get_page("/companies", "GET /companies", params, _company)
+        return await self._get_page(
+            "/companies", "GET /companies", params, parse_company
+        )
 
     async def get_company(self, company_id: int) -> Company | None:
         return await self._get_one(
-            f"/companies/{int(company_id)}", "GET /companies/{id}", _company
+            f"/companies/{int(company_id)}", "GET /companies/{id}", parse_company
         )
 
     async def list_roles(self, *, q: str | None = None) -> list[Role]:
         """Return every store-level role; ``q`` also matches parts of names."""
         params: dict[str, Any] = {} if q is None else {"q": q}
         return await self._collect(
-            "/companies/roles", "GET /companies/roles", params, _role
+            "/companies/roles", "GET /companies/roles", params, parse_role
         )
 
     async def list_channels(self) -> list[Channel] | None:
@@ -542,12 +420,12 @@ class B2BClient:
                 log.warning("channels_forbidden", endpoint=endpoint, message=message)
             return None
         return await self._collect_from(
-            "/channels", endpoint, {}, _channel, reply, paged=False
+            "/channels", endpoint, {}, parse_channel, reply, paged=False
         )
 
     async def list_extra_fields(self) -> list[ExtraFieldDef]:
         return await self._collect(
-            "/users/extra-fields", "GET /users/extra-fields", {}, _extra_field
+            "/users/extra-fields", "GET /users/extra-fields", {}, parse_extra_field
         )
 
     # Read helpers
@@ -559,7 +437,7 @@ class B2BClient:
         if reply.status == 404:
             return None
         with _reading(endpoint):
-            return parse(_data(reply.payload))
+            return parse(envelope_data(reply.payload))
 
     async def _get_page(
         self,
@@ -570,7 +448,7 @@ class B2BClient:
     ) -> Page[T]:
         reply = await self._read(path, endpoint, params)
         with _reading(endpoint):
-            return _page(reply.payload, params, parse)
+            return parse_page(reply.payload, params, parse)
 
     async def _collect(
         self,
@@ -607,9 +485,9 @@ class B2BClient:
             offset = len(items)
             page_params = {**params, "offset": offset, "limit": PAGE_LIMIT}
             with _reading(endpoint):
-                page = _page(reply.payload, page_params, parse)
+                page = parse_page(reply.payload, page_params, parse)
             items.extend(page.items)
-            total = _total_count(reply.payload)
+            total = total_count(reply.payload)
             if not page.items:
                 return items
             if total is not None and len(items) >= total:
@@ -922,158 +800,9 @@ def _reading(endpoint: str) -> Iterator[None]:
     """Turn a 2xx response of an unexpected shape into ``TransientApiError``."""
     try:
         yield
-    except (_MalformedError, KeyError, TypeError, ValueError) as exc:
+    except (MalformedError, KeyError, TypeError, ValueError) as exc:
         raise TransientApiError(
             f"{endpoint} returned a response of an unexpected shape "
             f"({type(exc).__name__}: {exc}). Check that api.base_url points at the "
             "B2B Edition API v3."
         ) from None
-
-
-def _data(payload: Any) -> Any:
-    if not isinstance(payload, Mapping) or "data" not in payload:
-        raise _MalformedError("the response has no 'data'")
-    return payload["data"]
-
-
-def _pagination(payload: Any) -> Mapping[str, Any] | None:
-    if not isinstance(payload, Mapping):
-        return None
-    meta = payload.get("meta")
-    if not isinstance(meta, Mapping):
-        return None
-    pagination = meta.get("pagination")
-    return pagination if isinstance(pagination, Mapping) else None
-
-
-def _page(
-    payload: Any, params: Mapping[str, Any], parse: Callable[[Any], T]
-) -> Page[T]:
-    data = _data(payload)
-    if not isinstance(data, list):
-        raise _MalformedError("'data' is not a list")
-    items = [parse(item) for item in data]
-    pagination = _pagination(payload) or {}
-    offset = _optional_int(pagination.get("offset"))
-    if offset is None:
-        offset = int(params.get("offset", 0))
-    limit = _optional_int(pagination.get("limit"))
-    if limit is None:
-        limit = int(params.get("limit", len(items)))
-    total = _optional_int(pagination.get("totalCount"))
-    if total is None:
-        total = offset + len(items)
-    return Page(items=items, total_count=total, offset=offset, limit=limit)
-
-
-def _total_count(payload: Any) -> int | None:
-    pagination = _pagination(payload)
-    return None if pagination is None else _optional_int(pagination.get("totalCount"))
-
-
-def _int(value: Any, name: str) -> int:
-    number = _optional_int(value)
-    if number is None:
-        raise _MalformedError(f"{name} is {value!r}, not a number")
-    return number
-
-
-def _optional_int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
-
-
-def _optional_float(value: Any) -> float | None:
-    if value is None or isinstance(value, bool) or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
-def _record(item: Any) -> Mapping[str, Any]:
-    if not isinstance(item, Mapping):
-        raise _MalformedError(f"an item is {type(item).__name__}, not an object")
-    return item
-
-
-def _created_ids(item: Any) -> CreatedIds:
-    record = _record(item)
-    return CreatedIds(
-        user_id=_int(record.get("userId"), "userId"),
-        bc_id=_int(record.get("bcId"), "bcId"),
-    )
-
-
-def _user_record(item: Any) -> UserRecord:
-    record = _record(item)
-    return UserRecord(
-        user_id=_int(record.get("id", record.get("userId")), "id"),
-        bc_id=_optional_int(record.get("customerId", record.get("bcId"))),
-        company_id=_int(record.get("companyId"), "companyId"),
-        email=str(record.get("email") or ""),
-        first_name=str(record.get("firstName") or ""),
-        last_name=str(record.get("lastName") or ""),
-        role=_optional_int(record.get("role")),
-        company_role_id=_optional_int(record.get("companyRoleId")),
-        uuid=_optional_text(record.get("uuid")),
-    )
-
-
-def _company(item: Any) -> Company:
-    record = _record(item)
-    return Company(
-        company_id=_int(record.get("companyId", record.get("id")), "companyId"),
-        name=str(record.get("companyName") or ""),
-        status=_int(record.get("companyStatus"), "companyStatus"),
-        uuid=_optional_text(record.get("uuid")),
-    )
-
-
-def _role(item: Any) -> Role:
-    record = _record(item)
-    return Role(
-        role_id=_int(record.get("id"), "id"),
-        name=str(record.get("name") or ""),
-        role_type=_int(record.get("roleType"), "roleType"),
-    )
-
-
-def _channel(item: Any) -> Channel:
-    record = _record(item)
-    return Channel(
-        channel_id=_int(record.get("channelId"), "channelId"),
-        name=str(record.get("name") or ""),
-        b2b_enabled=bool(record.get("b2bEnabled")),
-        status=str(record.get("status") or "active"),
-    )
-
-
-def _extra_field(item: Any) -> ExtraFieldDef:
-    record = _record(item)
-    values = record.get("listOfValue") or ()
-    if not isinstance(values, list | tuple):
-        raise _MalformedError("listOfValue is not a list")
-    default = record.get("defaultValue")
-    return ExtraFieldDef(
-        name=str(record.get("fieldName") or ""),
-        field_type=_int(record.get("fieldType"), "fieldType"),
-        is_required=bool(record.get("isRequired")),
-        is_unique=bool(record.get("isUnique")),
-        maximum_length=_optional_int(record.get("maximumLength")),
-        maximum_value=_optional_float(record.get("maximumValue")),
-        list_of_values=tuple(str(value) for value in values),
-        default_value=None if default in (None, "") else str(default),
-    )
