@@ -491,7 +491,7 @@ class _Dispatch:
 
         The response lists ``{userId, bcId}`` without emails, in an order the API
         does not promise. Unless the configuration trusts the input order, the
-        response waits to be matched together with other responses of its Company
+        response waits to be matched together with other responses
         (``defer_bulk_response``). A response with another number of users than
         the batch, or with an id twice, cannot be trusted, so the whole batch is
         unknown.
