@@ -1,0 +1,97 @@
+"""The smaller commands end to end: template, sandbox, and option errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+
+from provisioner.exitcodes import ExitCode
+
+
+def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "provisioner", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_template_is_accepted_back_as_input(tmp_path: Path) -> None:
+    made = cli(["template", "users.xlsx"], tmp_path)
+
+    assert made.returncode == 0, made.stderr
+    workbook = openpyxl.load_workbook(tmp_path / "users.xlsx")
+    assert workbook.sheetnames[0] == "Users"
+    assert "Instructions" in workbook.sheetnames
+    users = workbook["Users"]
+    headers = [cell.value for cell in users[1]]
+    assert "email" in headers
+    users.append(
+        {
+            headers.index("email") + 1: "ann.lee@example.com",
+            headers.index("firstName") + 1: "Ann",
+            headers.index("lastName") + 1: "Lee",
+            headers.index("companyId") + 1: "101",
+            headers.index("role") + 1: "Junior Buyer",
+            headers.index("channelIds") + 1: "1",
+        }
+    )
+    workbook.save(tmp_path / "filled.xlsx")
+
+    checked = cli(["validate", "filled.xlsx"], tmp_path)
+
+    assert checked.returncode == ExitCode.OK, checked.stdout + checked.stderr
+    assert "1 valid" in checked.stdout
+
+
+def test_sandbox_on_busy_port_exits_two(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        done = cli(["sandbox", "--port", str(port)], tmp_path)
+
+    assert done.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "--port" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_sandbox_rejects_non_loopback_host(tmp_path: Path) -> None:
+    done = cli(["sandbox", "--host", "0.0.0.0", "--port", "0"], tmp_path)
+
+    assert done.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "loopback" in done.stderr
+
+
+def test_results_path_equal_to_input_refused(tmp_path: Path) -> None:
+    sheet = tmp_path / "users.xlsx"
+    cli(["template", str(sheet)], tmp_path)
+    before = sheet.read_bytes()
+
+    done = cli(["validate", str(sheet), "--results", str(sheet)], tmp_path)
+
+    assert done.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "overwritten" in done.stderr
+    assert sheet.read_bytes() == before
+
+
+def test_bad_until_is_a_usage_error(tmp_path: Path) -> None:
+    sheet = tmp_path / "users.csv"
+    sheet.write_text("email\nann@example.com\n", encoding="utf-8")
+
+    done = cli(["run", str(sheet), "--until", "25:00"], tmp_path)
+
+    assert done.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "06:30" in done.stderr
+    assert not (tmp_path / "jobs").exists()
