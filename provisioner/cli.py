@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
+import sqlite3
 import sys
 import traceback
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -84,6 +85,13 @@ def error_exits() -> Iterator[None]:
         fail(str(exc), ExitCode.INPUT_OR_CONFIG)
     except KeyboardInterrupt:
         fail("interrupted before anything was sent.", ExitCode.INTERRUPTED)
+    except sqlite3.DatabaseError as exc:
+        fail(
+            f"a job journal cannot be read ({exc}). The file is damaged: move that "
+            "job's folder out of the jobs folder, then run again; its sheet can be "
+            "run again as a new job, and users it created are found as existing.",
+            ExitCode.INPUT_OR_CONFIG,
+        )
     except (SystemExit, click.exceptions.Exit, click.ClickException):
         raise
     except Exception as exc:
@@ -339,15 +347,13 @@ def check_results_path(results_path: Path | None, sheet_path: Path) -> None:
             f"--results {results_path} must end in .xlsx; the CSV copy is written "
             "beside it."
         )
-    if (
-        sheet_path.exists()
-        and results_path.exists()
-        and results_path.samefile(sheet_path)
-    ):
-        raise ConfigError(
-            f"--results {results_path} is the input sheet itself. Choose another "
-            "file name, so the input is not overwritten."
-        )
+    for written in (results_path, results_path.with_suffix(".csv")):
+        if sheet_path.exists() and written.exists() and written.samefile(sheet_path):
+            raise ConfigError(
+                f"--results {results_path} would overwrite the input sheet "
+                f"{sheet_path}, because the results go to {results_path.name} and "
+                f"{results_path.with_suffix('.csv').name}. Choose another file name."
+            )
     if not results_path.parent.is_dir():
         raise ConfigError(
             f"--results {results_path}: the folder {results_path.parent} does not "
@@ -502,11 +508,17 @@ def plan(
     default=Path("users-template.xlsx"),
     type=click.Path(path_type=Path, dir_okay=False),
 )
-def template(path: Path) -> None:
+@click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
+def template(path: Path, force: bool) -> None:
     """Write an XLSX template with the expected headers and an instructions sheet."""
     from provisioner.template import write_template
 
     with error_exits():
+        if path.exists() and not force:
+            raise ConfigError(
+                f"{path} already exists. Choose another file name, or add --force "
+                "to replace it."
+            )
         write_template(path)
     click.echo(f"Template: {path}")
 
@@ -539,6 +551,11 @@ def nightly(
     with error_exits():
         config = setup(config_path, log_level=log_level, personal=False)
         jobs_dir = config.jobs.jobs_dir
+        if config.jobs.inbox.exists() and not config.jobs.inbox.is_dir():
+            raise ConfigError(
+                f"The inbox {config.jobs.inbox} is a file, not a folder. Set "
+                "jobs.inbox (or PROVISIONER_INBOX) to a folder."
+            )
         if not config.jobs.inbox.is_dir():
             click.echo(
                 f"provisioner: the inbox {config.jobs.inbox} did not exist and was "
@@ -598,7 +615,8 @@ def nightly(
 
             result = run_async(go)
     for name, error in result.unreadable:
-        click.echo(f"provisioner: {name}: {error}", err=True)
+        prefix = "" if error.startswith(name) else f"{name}: "
+        click.echo(f"provisioner: {prefix}{error}", err=True)
     click.echo(result.summary_line())
     sys.exit(int(result.exit_code))
 
@@ -625,8 +643,12 @@ def status(job_id: str | None, config_path: Path | None) -> None:
                 if job.journal_path.exists():
                     # The journal is current even when a run was killed before it
                     # could update job.json.
-                    with Journal.open(job.journal_path) as journal:
-                        counts = journal.counts()
+                    try:
+                        with Journal.open(job.journal_path) as journal:
+                            counts = journal.counts()
+                    except (sqlite3.DatabaseError, ProvisionerError) as exc:
+                        click.echo(f"{job.job_id}  damaged journal: {exc}")
+                        continue
                 text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "-"
                 state = job.meta.get("state", "?")
                 click.echo(f"{job.job_id}  {state:<10}  {text}")

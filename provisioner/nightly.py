@@ -47,8 +47,21 @@ _IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 @dataclass(slots=True)
 class NightlyResult:
     runs: list[RunResult] = field(default_factory=list)
+    run_index: dict[str, int] = field(default_factory=dict)
+    """Position in ``runs`` of each job's latest run, so a job counts once."""
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+
+    def add_run(self, job_id: str, run: RunResult) -> None:
+        """Record a run; a later run of the same job replaces its earlier one."""
+        if job_id in self.run_index:
+            earlier = self.runs[self.run_index[job_id]]
+            run.stopped = run.stopped or earlier.stopped
+            run.auth_failed = run.auth_failed or earlier.auth_failed
+            self.runs[self.run_index[job_id]] = run
+            return
+        self.run_index[job_id] = len(self.runs)
+        self.runs.append(run)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -161,13 +174,14 @@ async def run_nightly(
             )
             done.add(job.job_id)
             continue
-        result.runs.append(run)
+        result.add_run(job.job_id, run)
         done.add(job.job_id)
 
     for job in list_jobs(jobs_dir):
         if stop.requested:
             break
-        if job.job_id in done or job.meta.get("state") != "open":
+        # "new" covers a job whose first run was killed before it could finish.
+        if job.job_id in done or job.meta.get("state") not in ("open", "new"):
             continue
         if on_job is not None:
             on_job(job)
@@ -186,7 +200,7 @@ async def run_nightly(
             log.warning("job_unreadable", job=job.job_id, error=str(exc))
             result.unreadable.append((job.job_id, str(exc)))
             continue
-        result.runs.append(run)
+        result.add_run(job.job_id, run)
 
     log.info(
         "nightly_finished",

@@ -347,8 +347,15 @@ async def plan_sheet(
     )
 
 
-def _original_row_numbers(correction: LoadedSheet) -> dict[int, int]:
-    """Map a corrected sheet's rows to the job's rows through its ``row`` column."""
+def _original_row_numbers(
+    correction: LoadedSheet, job_rows: set[int], job_id: str
+) -> dict[int, int]:
+    """Map a corrected sheet's rows to the job's rows through its ``row`` column.
+
+    Raises ``InputFileError`` when a line has no usable row number, names a row the
+    job does not have, or names the same row as another line: sending such a line
+    would create a user the job cannot account for.
+    """
     row_column = next(
         (
             column
@@ -360,20 +367,41 @@ def _original_row_numbers(correction: LoadedSheet) -> dict[int, int]:
     if row_column is None:
         raise InputFileError(
             f"{correction.path.name} has no 'row' column, so its rows cannot be "
-            "matched "
-            "to the job's rows. Drop back the Failed sheet of the results workbook "
-            "with its 'row' column kept."
+            "matched to the job's rows. Drop back the Failed sheet of the results "
+            "workbook with its 'row' column kept."
         )
     mapping: dict[int, int] = {}
+    claimed: dict[int, int] = {}
+    problems: list[str] = []
     for source_row in correction.rows:
-        cell = source_row.cells[row_column.index]
-        value = cell.value
+        where = correction.cell_ref(row_column, source_row.row_number)
+        value = source_row.cells[row_column.index].value
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
-        if isinstance(value, int) and not isinstance(value, bool):
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(f"{where} has no row number of the job")
+        elif value not in job_rows:
+            problems.append(
+                f"{where} names row {value}, which job {job_id} does not have"
+            )
+        elif value in claimed:
+            problems.append(
+                f"{where} names row {value}, as line {claimed[value]} already does"
+            )
+        else:
+            claimed[value] = source_row.row_number
             mapping[source_row.row_number] = value
+    if problems:
+        listed = "; ".join(problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise InputFileError(
+            f"{correction.path.name} cannot be matched to job {job_id}: "
+            f"{listed}{more}. "
+            "Each line of a corrected sheet keeps the 'row' value it had in the "
+            "Failed sheet; add new people in a new sheet instead. Nothing was sent."
+        )
     return mapping
 
 
@@ -467,11 +495,15 @@ async def run_job(
         else:
             fixed = loaded[1]
             fixed_results = validate_sheet(fixed, catalog, defaults=config.defaults)
-            mapping = _original_row_numbers(fixed)
+            job_rows = {row.row_number for row in sheet.rows}
+            mapping = _original_row_numbers(fixed, job_rows, job.job_id)
             _reject_emails_of_other_rows(fixed, fixed_results, mapping, journal)
             to_sync = _remap(fixed_results, mapping)
             bound.info("correction_loaded", file=correction.name, rows=len(to_sync))
         journal.sync(to_sync)
+        # A run killed from here on leaves rows for a later run: mark the job open
+        # now, so nightly retries it.
+        job.update(state="open")
         # Reading and validating never yield to the event loop, so a signal that
         # came meanwhile is still queued: two turns of the loop run its handler.
         await asyncio.sleep(0)

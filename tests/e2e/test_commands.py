@@ -82,7 +82,7 @@ def test_results_path_equal_to_input_refused(tmp_path: Path) -> None:
     done = cli(["validate", str(sheet), "--results", str(sheet)], tmp_path)
 
     assert done.returncode == ExitCode.INPUT_OR_CONFIG
-    assert "overwritten" in done.stderr
+    assert "overwrite" in done.stderr
     assert sheet.read_bytes() == before
 
 
@@ -95,3 +95,48 @@ def test_bad_until_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == ExitCode.INPUT_OR_CONFIG
     assert "06:30" in done.stderr
     assert not (tmp_path / "jobs").exists()
+
+
+def test_results_csv_copy_may_not_overwrite_input(tmp_path: Path) -> None:
+    sheet = tmp_path / "data.csv"
+    sheet.write_text("email,firstName\nann@example.com,Ann\n", encoding="utf-8")
+    before = sheet.read_bytes()
+
+    done = cli(["validate", "data.csv", "--results", "data.xlsx"], tmp_path)
+
+    assert done.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "overwrite" in done.stderr
+    assert sheet.read_bytes() == before
+
+
+def test_template_keeps_an_existing_file(tmp_path: Path) -> None:
+    existing = tmp_path / "mine.xlsx"
+    existing.write_bytes(b"my own work")
+
+    kept = cli(["template", "mine.xlsx"], tmp_path)
+    replaced = cli(["template", "mine.xlsx", "--force"], tmp_path)
+
+    assert kept.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "--force" in kept.stderr
+    assert replaced.returncode == 0, replaced.stderr
+    assert existing.read_bytes()[:2] == b"PK"
+
+
+def test_inbox_that_is_a_file_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
+    env["PROVISIONER_INBOX"] = str(tmp_path / "afile")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "provisioner", "nightly"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "not a folder" in done.stderr
+    assert "Traceback" not in done.stderr

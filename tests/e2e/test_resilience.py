@@ -225,3 +225,27 @@ def test_second_run_of_same_job_exits_locked(
     assert "Traceback" not in second.stderr
     counts = paced_sandbox.created_counts()
     assert all(count == 1 for count in counts.values())
+
+
+@pytest.mark.slow
+def test_nightly_finishes_a_run_killed_early(
+    paced_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    sheet = write_csv(tmp_path / "buyers.csv", user_rows(ROWS))
+    config = write_config(tmp_path / "config.toml", limit_per_minute=LIMIT)
+    env = cli_env(paced_sandbox, tmp_path / "jobs")
+
+    process = start_cli(
+        ["run", str(sheet), "--config", str(config)], env=env, cwd=tmp_path
+    )
+    wait_for_created(paced_sandbox, 30)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    finished = run_cli(
+        ["nightly", "--config", str(config)], env=env, cwd=tmp_path, timeout=300
+    )
+
+    assert finished.returncode == ExitCode.OK, finished.stderr[-3000:]
+    assert "nightly: 1 job(s)" in finished.stdout
+    job = next(p for p in (tmp_path / "jobs").iterdir() if p.name != "inbox")
+    assert_all_created_once(paced_sandbox, job / "results.xlsx", ROWS)

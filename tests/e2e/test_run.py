@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from provisioner.exitcodes import ExitCode
@@ -291,3 +292,36 @@ def test_duplicate_email_stays_invalid_when_fed_back(
     assert by_row[3]["status"] == "invalid"
     assert "Row 2" in str(by_row[3]["error"])
     assert len(fast_sandbox.created_counts()) == 2
+
+
+def test_correction_with_foreign_rows_is_refused(
+    fast_sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    rows = user_rows(3)
+    rows[1][0] = "broken@"
+    sheet = write_csv(tmp_path / "few.csv", rows)
+    config = write_config(tmp_path / "config.toml", limit_per_minute=FAST_LIMIT)
+    env = cli_env(fast_sandbox, tmp_path / "jobs")
+    run_cli(["run", str(sheet), "--config", str(config)], env=env, cwd=tmp_path)
+    job = next((tmp_path / "jobs").iterdir())
+    workbook = openpyxl.load_workbook(job / "results.xlsx")
+    failed = workbook["Failed"]
+    header = [cell.value for cell in failed[1]]
+    failed.cell(2, header.index("Email Address") + 1).value = "fixed@buyers.example"
+    extra = [f"other{n}@buyers.example" for n in range(2)]
+    # A second line for the same row, and a line for a row the job does not have.
+    failed.append([extra[0], *rows[0][1:], 3, None])
+    failed.append([extra[1], *rows[0][1:], 9999, None])
+    workbook.save(tmp_path / "few-fixed.xlsx")
+    created_before = dict(fast_sandbox.created_counts())
+
+    done = run_cli(
+        ["run", str(tmp_path / "few-fixed.xlsx"), "--config", str(config)],
+        env=env,
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == ExitCode.INPUT_OR_CONFIG, done.stderr[-2000:]
+    assert "row 9999" in done.stderr
+    assert "row 3, as line" in done.stderr
+    assert fast_sandbox.created_counts() == created_before
