@@ -335,6 +335,8 @@ class _Dispatch:
             log.warning("preflight_failed", error=str(error), rows=len(requests))
             self.finish([_preflight_failed(request, error) for request in requests])
             return []
+        others = {m.user.company_id for m in matches.values() if not m.same_company}
+        await self.read_company_names(others)
         outcomes: list[RowOutcome] = []
         to_send: list[UserRequest] = []
         for request in requests:
