@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import math
 import signal
 import sqlite3
 import sys
@@ -105,6 +106,13 @@ def error_exits() -> Iterator[None]:
             "the log above has the details. Nothing already recorded is lost: "
             "re-run the same command to carry on.",
             ExitCode.INTERNAL,
+        )
+
+
+def check_minutes(value: float | None) -> None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(
+            f"{value} is not a number of minutes, like 90.", param_hint="--max-minutes"
         )
 
 
@@ -287,6 +295,7 @@ def run(
     Re-running the same sheet resumes its job: rows already done are not sent again.
     """
     until = parse_until(until_text)
+    check_minutes(max_minutes)
     options = SheetOptions(sheet=sheet_name, header_row=header_row, encoding=encoding)
     with error_exits():
         check_results_path(results_path, sheet_path)
@@ -548,6 +557,7 @@ def nightly(
     from provisioner.nightly import NightlyResult, run_nightly
 
     until = parse_until(until_text)
+    check_minutes(max_minutes)
     with error_exits():
         config = setup(config_path, log_level=log_level, personal=False)
         jobs_dir = config.jobs.jobs_dir

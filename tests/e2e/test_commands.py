@@ -140,3 +140,13 @@ def test_inbox_that_is_a_file_is_a_config_error(tmp_path: Path) -> None:
     assert done.returncode == ExitCode.INPUT_OR_CONFIG
     assert "not a folder" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_max_minutes_must_be_a_number(tmp_path: Path) -> None:
+    sheet = tmp_path / "users.csv"
+    sheet.write_text("email\nann@example.com\n", encoding="utf-8")
+
+    done = cli(["run", str(sheet), "--max-minutes", "nan"], tmp_path)
+
+    assert done.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "--max-minutes" in done.stderr
