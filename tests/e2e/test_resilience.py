@@ -122,8 +122,9 @@ def test_max_minutes_stops_and_next_run_carries_on(tmp_path: Path) -> None:
         env = cli_env(sandbox, tmp_path / "jobs")
         args = ["run", str(sheet), "--config", str(config), "--mode", "single"]
 
-        # 0.05 minutes is 3 seconds: at 2 requests a second, a fraction of 120 rows.
-        stopped = run_cli([*args, "--max-minutes", "0.05"], env=env, cwd=tmp_path)
+        # 0.1 minutes is 6 seconds: at 2 requests a second, the store reads and a
+        # few single creates, a fraction of 120 rows.
+        stopped = run_cli([*args, "--max-minutes", "0.1"], env=env, cwd=tmp_path)
 
         assert stopped.returncode == ExitCode.INTERRUPTED, stopped.stderr[-3000:]
         created_first = len(sandbox.created_counts())
@@ -206,24 +207,26 @@ def test_second_client_using_half_the_budget(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_second_run_of_same_job_exits_locked(
-    paced_sandbox: RunningSandbox, tmp_path: Path
-) -> None:
-    sheet = write_csv(tmp_path / "buyers.csv", user_rows(ROWS))
-    config = write_config(tmp_path / "config.toml", limit_per_minute=LIMIT)
-    env = cli_env(paced_sandbox, tmp_path / "jobs")
-    args = ["run", str(sheet), "--config", str(config)]
+def test_second_run_of_same_job_exits_locked(tmp_path: Path) -> None:
+    # Two requests a second keep the first run busy while the second one starts.
+    with start_sandbox(
+        SandboxOptions(request_limit=120, window_seconds=60.0)
+    ) as sandbox:
+        sheet = write_csv(tmp_path / "buyers.csv", user_rows(ROWS))
+        config = write_config(tmp_path / "config.toml", limit_per_minute=120)
+        env = cli_env(sandbox, tmp_path / "jobs")
+        args = ["run", str(sheet), "--config", str(config)]
 
-    first = start_cli(args, env=env, cwd=tmp_path)
-    wait_for_created(paced_sandbox, 20)
-    second = run_cli(args, env=env, cwd=tmp_path)
-    first.send_signal(signal.SIGTERM)
-    first.communicate(timeout=60)
+        first = start_cli(args, env=env, cwd=tmp_path)
+        wait_for_created(sandbox, 10)
+        second = run_cli(args, env=env, cwd=tmp_path)
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+        counts = sandbox.created_counts()
 
     assert second.returncode == ExitCode.LOCKED, second.stderr[-2000:]
     assert "being processed" in second.stderr
     assert "Traceback" not in second.stderr
-    counts = paced_sandbox.created_counts()
     assert all(count == 1 for count in counts.values())
 
 
