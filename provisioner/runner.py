@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import shutil
 import zipfile
 from collections import Counter
@@ -450,7 +451,25 @@ def _reject_emails_of_other_rows(
         )
 
 
-def _remap(results: Sequence[RowResult], mapping: dict[int, int]) -> list[RowResult]:
+def external_ref(file_name: str, cell: str) -> str:
+    """Turn ``Failed!A4`` into Excel's reference into another workbook.
+
+    ``[week-fixed.xlsx]Failed!A4`` names the file the cell is in, so a message about
+    a corrected sheet still points at the right cell once the job's own workbook
+    has been rewritten. Names with spaces or quotes are quoted as Excel does.
+    """
+    sheet, _, address = cell.rpartition("!")
+    if sheet.startswith("'") and sheet.endswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    book_and_sheet = f"[{file_name}]{sheet}"
+    if not re.fullmatch(r"[\w.\-\[\]]+", book_and_sheet):
+        book_and_sheet = "'" + book_and_sheet.replace("'", "''") + "'"
+    return f"{book_and_sheet}!{address}"
+
+
+def _remap(
+    results: Sequence[RowResult], mapping: dict[int, int], file_name: str
+) -> list[RowResult]:
     remapped: list[RowResult] = []
     for result in results:
         original = mapping.get(result.row.row_number)
@@ -460,7 +479,13 @@ def _remap(results: Sequence[RowResult], mapping: dict[int, int]) -> list[RowRes
         request = result.request
         if request is not None:
             request = replace(request, row_number=original)
-        remapped.append(replace(result, row=row, request=request))
+        issues = [
+            replace(issue, cell=external_ref(file_name, issue.cell))
+            if issue.cell
+            else issue
+            for issue in result.issues
+        ]
+        remapped.append(replace(result, row=row, request=request, issues=issues))
     return remapped
 
 
@@ -498,7 +523,7 @@ async def run_job(
             job_rows = {row.row_number for row in sheet.rows}
             mapping = _original_row_numbers(fixed, job_rows, job.job_id)
             _reject_emails_of_other_rows(fixed, fixed_results, mapping, journal)
-            to_sync = _remap(fixed_results, mapping)
+            to_sync = _remap(fixed_results, mapping, correction.name)
             bound.info("correction_loaded", file=correction.name, rows=len(to_sync))
         journal.sync(to_sync)
         # A run killed from here on leaves rows for a later run: mark the job open

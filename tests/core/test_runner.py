@@ -9,7 +9,7 @@ import pytest
 
 from provisioner.exitcodes import ExitCode
 from provisioner.model import Status
-from provisioner.runner import RunResult, deadline_from, exit_code_for
+from provisioner.runner import RunResult, deadline_from, exit_code_for, external_ref
 
 
 def result(**counts: int) -> RunResult:
@@ -68,3 +68,17 @@ def test_until_in_the_past_means_tomorrow() -> None:
     now = dt.datetime(2026, 12, 4, 7, 0)
 
     assert deadline_from(None, dt.time(6, 0), now=now) == 23 * 3600
+
+
+@pytest.mark.parametrize(
+    ("file_name", "cell", "expected"),
+    [
+        ("week-fixed.xlsx", "Failed!A4", "[week-fixed.xlsx]Failed!A4"),
+        ("my list.xlsx", "Failed!A4", "'[my list.xlsx]Failed'!A4"),
+        ("w.xlsx", "'It''s Q1'!B2", "'[w.xlsx]It''s Q1'!B2"),
+    ],
+)
+def test_external_ref_names_the_workbook(
+    file_name: str, cell: str, expected: str
+) -> None:
+    assert external_ref(file_name, cell) == expected
