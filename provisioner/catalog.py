@@ -21,7 +21,7 @@ CompanyKey = Literal["companyId", "company", "companyExternalId"]
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Why a value cannot be resolved; the validator adds the cell."""
+    """The reason a value cannot be resolved. The validator adds the cell."""
 
     code: str
     message: str
@@ -60,5 +60,5 @@ class Catalog(Protocol):
         ...
 
     def extra_fields(self) -> Sequence[ExtraFieldDef] | None:
-        """The store's user extra fields, or None when unknown (offline)."""
+        """Return the store's user extra fields, or None when unknown (offline)."""
         ...

@@ -774,7 +774,7 @@ def status(job_id: str | None, config_path: Path | None) -> None:
     type=click.Choice(["input", "shuffled"]),
     default="input",
     show_default=True,
-    help="Order of ids in a bulk answer.",
+    help="Order of ids in a bulk response.",
 )
 @click.option(
     "--fault",

@@ -82,7 +82,7 @@ class RateSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     """Sends per row or request before a transient failure is recorded as ``failed``."""
     max_rate_wait_seconds: float = DEFAULT_MAX_RATE_WAIT_SECONDS
-    """Longest single pause on a 429 before the request counts as failed."""
+    """Maximum single pause on a 429, in seconds, before the request fails."""
 
     @property
     def requests_per_minute(self) -> float:

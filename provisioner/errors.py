@@ -60,7 +60,7 @@ class TransientApiError(ApiError):
 
 
 class OutcomeUnknownError(ApiError):
-    """The request was sent but no usable answer came back, so a create may exist."""
+    """The request was sent but no usable response came back; the user may exist."""
 
 
 class RejectedError(ApiError):

@@ -1,9 +1,9 @@
 """Values that flow between the stages: load, validate, dispatch and report.
 
-A sheet is loaded into ``LoadedSheet`` with one ``SourceRow`` per data row; the
-validator turns each row into a ``RowResult`` that either carries a ``UserRequest``
-(the JSON body for ``POST /users``) or the ``RowIssue`` list that explains why not;
-dispatch gives each sent row a ``RowOutcome``; the report writes them all, one line
+A sheet is loaded into ``LoadedSheet`` with one ``SourceRow`` per data row. The
+validator turns each row into a ``RowResult``, which carries either a ``UserRequest``
+(the JSON body for ``POST /users``) or the ``RowIssue`` list that explains why not.
+Dispatch gives each sent row a ``RowOutcome``. The report writes them all, one line
 per source row, in source order.
 """
 
@@ -85,7 +85,7 @@ class RowIssue:
     """One problem of one row, written for the person who fixes the sheet.
 
     ``code`` is stable (``EMAIL_INVALID``) so scripts can count and filter;
-    ``message`` says what is wrong with the value; ``fix`` says what to do.
+    ``message`` states what is wrong with the value, and ``fix`` what to do.
     ``cell`` is the reference as Excel shows it (``Users!C17``), when one cell
     is at fault.
     """
@@ -119,7 +119,7 @@ class SourceRow:
 
 @dataclass(slots=True)
 class LoadReport:
-    """What the loader did to the file, for the summary and the workbook."""
+    """The loader's account of how it read the file, for the summary and workbook."""
 
     file_format: Literal["csv", "xlsx"]
     encoding: str | None = None
@@ -178,7 +178,7 @@ class RowResult:
     """The validator's verdict on one source row.
 
     Exactly one of these holds: ``request`` is set (the row can be sent), or
-    ``status`` is INVALID or SKIPPED and ``issues`` says why. Warnings may come with
+    ``status`` is INVALID or SKIPPED and ``issues`` explains why. Warnings may come with
     a request.
     """
 
@@ -194,7 +194,7 @@ class RowResult:
 
 @dataclass(slots=True)
 class RowOutcome:
-    """What happened to one row: its status, the ids the API returned, or its error."""
+    """The outcome of one row: its status, the ids the API returned, or its error."""
 
     row_number: int
     status: Status

@@ -71,7 +71,7 @@ class SheetOptions:
 
 @dataclass(slots=True)
 class RunResult:
-    """What one run of one sheet did, for the summary line and the exit code."""
+    """The result of one run of one sheet, for the summary line and the exit code."""
 
     label: str
     counts: Counter[str] = field(default_factory=Counter)
@@ -170,7 +170,7 @@ def load_summary(sheet: LoadedSheet, source_name: str) -> dict[str, object]:
 
 
 def describe_load(sheet: LoadedSheet) -> str:
-    """One line for the terminal saying how the file was read."""
+    """Return one line for the terminal that describes how the file was read."""
     report = sheet.report
     parts = [f"sheet {sheet.sheet_name!r}", f"header on row {report.header_row}"]
     if report.encoding:
@@ -201,8 +201,8 @@ def _report_rows(
                 ReportRow(number, status, None, None, error, issues, result.row)
             )
             continue
-        # Cell highlights come from this run's validation; they apply only while the
-        # journal still holds the row as invalid.
+        # Cell highlights come from this run's validation. They apply only while the
+        # journal still records the row as invalid.
         issues = (
             list(result.issues)
             if outcome.status == Status.INVALID
@@ -269,7 +269,7 @@ def correction_options(path: Path, options: SheetOptions) -> SheetOptions:
     """Read a dropped-back results workbook from its ``Failed`` sheet by default.
 
     The whole workbook matches the header row twice (``Results`` and ``Failed``), and
-    ``Failed`` is the sheet the run book tells people to correct.
+    ``Failed`` is the sheet the run book asks people to correct.
     """
     if options.sheet is not None:
         return options
@@ -414,9 +414,9 @@ def _reject_emails_of_other_rows(
 ) -> None:
     """Make a corrected row invalid when another row of the job has its email.
 
-    A corrected sheet holds only some of the job's rows, so the validator's own
-    duplicate check cannot see the rest; without this, a row rejected as a
-    duplicate would come back as ``exists`` and its differing values would be lost.
+    A corrected sheet contains only some of the job's rows, so the validator's own
+    duplicate check cannot see the rest. Without this check, a row rejected as a
+    duplicate would come back as ``exists``, and its differing values would be lost.
     """
     holders: dict[str, int] = {}
     for row in journal.rows():

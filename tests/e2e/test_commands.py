@@ -27,9 +27,9 @@ def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_template_is_accepted_back_as_input(tmp_path: Path) -> None:
-    made = cli(["template", "users.xlsx"], tmp_path)
+    template_run = cli(["template", "users.xlsx"], tmp_path)
 
-    assert made.returncode == 0, made.stderr
+    assert template_run.returncode == 0, template_run.stderr
     workbook = openpyxl.load_workbook(tmp_path / "users.xlsx")
     assert workbook.sheetnames[0] == "Users"
     assert "Instructions" in workbook.sheetnames
@@ -113,16 +113,16 @@ def test_template_keeps_an_existing_file(tmp_path: Path) -> None:
     existing = tmp_path / "mine.xlsx"
     existing.write_bytes(b"my own work")
 
-    kept = cli(["template", "mine.xlsx"], tmp_path)
+    refused = cli(["template", "mine.xlsx"], tmp_path)
     replaced = cli(["template", "mine.xlsx", "--force"], tmp_path)
 
-    assert kept.returncode == ExitCode.INPUT_OR_CONFIG
-    assert "--force" in kept.stderr
+    assert refused.returncode == ExitCode.INPUT_OR_CONFIG
+    assert "--force" in refused.stderr
     assert replaced.returncode == 0, replaced.stderr
     assert existing.read_bytes()[:2] == b"PK"
 
 
-def test_inbox_that_is_a_file_is_a_config_error(tmp_path: Path) -> None:
+def test_inbox_file_is_config_error(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVISIONER_")}
     env["PROVISIONER_INBOX"] = str(tmp_path / "afile")

@@ -2,7 +2,7 @@
 
 Each test runs the CLI on a reproducer kept under tests/fixtures/loading/ (or a
 variant written by the test) and checks the behaviour a person needs: which rows
-pass, which cell is blamed, what the summary says about how the file was read.
+pass, which cell is blamed, what the summary reports about how the file was read.
 """
 
 from __future__ import annotations
@@ -307,7 +307,7 @@ def test_email_whitespace_cleaned_or_rejected(tmp_path: Path) -> None:
     assert [rows[n]["status"] for n in (2, 3, 4, 5)] == ["valid"] * 4
     assert rows[6]["status"] == "invalid"
     assert "spaces!A6" in error_of(rows[6])
-    # The typed value is kept in the results; the report says what was cleaned.
+    # The typed value is kept in the results; the error text names what was cleaned.
     assert rows[3]["email"] == "cy.diaz@example.com\u00a0"
     assert "cy.diaz@example.com" in error_of(rows[3])
 

@@ -1,4 +1,4 @@
-"""Killed runs, revoked tokens, a shared budget: no row lost, nobody created twice."""
+"""Killed runs, revoked tokens, a shared budget: no row lost, no user created twice."""
 
 from __future__ import annotations
 
